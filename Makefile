@@ -1,0 +1,49 @@
+# The two commands a newcomer needs: `make demo` and `make test`. CI runs `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8080
+
+.PHONY: demo test lint typecheck pytest bench setup system-deps clean
+
+$(VENV)/.base: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.test: $(VENV)/.base pyproject.toml scripts/system-deps.sh
+	scripts/system-deps.sh test
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+setup: $(VENV)/.base
+
+## Run the simulated demo home on http://$(HOST):$(PORT)
+demo: $(VENV)/.base
+	$(BIN)/roost demo --host $(HOST) --port $(PORT)
+
+## Lint, type-check and run the whole test suite
+test: $(VENV)/.test lint typecheck pytest
+
+lint: $(VENV)/.test
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: $(VENV)/.test
+	$(BIN)/mypy
+
+pytest: $(VENV)/.test
+	$(BIN)/pytest
+
+## Benchmarks (they print their figures; nothing here is a pass/fail test)
+bench: $(VENV)/.test
+	scripts/system-deps.sh bench
+	$(BIN)/python bench/http_state.py
+
+system-deps:
+	scripts/system-deps.sh test bench
+
+clean:
+	rm -rf $(VENV) build src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,36 @@
+"""roost: a small, fast framework for home-automation backends.
+
+The names below are the public API; everything else may change between releases.
+"""
+
+__version__ = "0.1.0"
+
+from roost.app import App
+from roost.core.errors import (
+    CommandError,
+    InvalidArguments,
+    InvalidPath,
+    InvalidValue,
+    RoostError,
+    UnknownCommand,
+    UnknownPath,
+)
+from roost.core.meta import PathMeta
+from roost.runtime.component import Component
+from roost.runtime.state import Change, StateTree
+
+__all__ = [
+    "App",
+    "Change",
+    "CommandError",
+    "Component",
+    "InvalidArguments",
+    "InvalidPath",
+    "InvalidValue",
+    "PathMeta",
+    "RoostError",
+    "StateTree",
+    "UnknownCommand",
+    "UnknownPath",
+    "__version__",
+]

@@ -1,0 +1,288 @@
+"""App: what a user program creates. It assembles the hub, the built-in features and the server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import logging
+import os
+import signal
+import weakref
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar, overload
+
+from roost.core.schedule import Daily, Repeating, Unit, parse_days, parse_time
+from roost.runtime.clock import Clock, SystemClock, resolve_timezone
+from roost.runtime.component import Component
+from roost.runtime.hub import Hub
+from roost.runtime.state import StateTree
+from roost.runtime.triggers import Cron, Sun, SunEvent
+from roost.runtime.workers import Every, Trigger, Worker
+from roost.web.server import WebServer, WebSettings
+
+log = logging.getLogger(__name__)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    """Settings the `roost` command imposes on whatever App a program creates."""
+
+    host: str | None = None
+    port: int | None = None
+    data_dir: Path | None = None
+
+
+# Set by `roost run` before it executes a program; App.run() honours it.
+_cli_options: RunOptions | None = None
+_apps: weakref.WeakSet[App] = weakref.WeakSet()
+
+
+def default_data_dir(name: str) -> Path:
+    """Return `$ROOST_DATA_DIR`, else `$XDG_DATA_HOME/roost/<name>` (~/.local/share by default)."""
+    if env := os.environ.get("ROOST_DATA_DIR"):
+        return Path(env)
+    base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "roost" / name
+
+
+class App:
+    """A roost node: state, workers, commands, and the web server that shows them.
+
+    >>> app = App("home")
+    >>> @app.every(60)
+    ... def basement(): app.state["basement/party_room"] = 17.8
+    """
+
+    def __init__(
+        self,
+        name: str = "roost",
+        *,
+        host: str = "127.0.0.1",
+        port: int = 8080,
+        data_dir: str | Path | None = None,
+        timezone: str | None = None,
+        latitude: float | None = None,
+        longitude: float | None = None,
+        cors_origins: Sequence[str] = (),
+        max_body_bytes: int = 1 << 20,
+        idle_timeout_s: float = 15.0,
+        command_timeout_s: float = 30.0,
+        clock: Clock | None = None,
+    ) -> None:
+        self.name = name
+        self.latitude = latitude
+        self.longitude = longitude
+        tz = resolve_timezone(timezone)
+        path = Path(data_dir) if data_dir is not None else default_data_dir(name)
+        self.hub = Hub(name, clock or SystemClock(), tz, path, command_timeout_s=command_timeout_s)
+        self.web_settings = WebSettings(
+            host=host,
+            port=port,
+            max_body_bytes=max_body_bytes,
+            idle_timeout_s=idle_timeout_s,
+            cors_origins=tuple(cors_origins),
+        )
+        self.server: WebServer | None = None
+        self.ran = False
+        self._stop_requested: asyncio.Event | None = None
+        _apps.add(self)
+
+    # -- what user programs touch ------------------------------------------------
+
+    @property
+    def state(self) -> StateTree:
+        """The state tree: `app.state["a/b"] = 1`, `app.state["a/b"]`, `app.state.update(...)`."""
+        return self.hub.state
+
+    @property
+    def stopping(self) -> Any:
+        """A threading.Event set when the app begins to stop; long loops in workers should check it."""
+        return self.hub.stopping
+
+    @property
+    def data_dir(self) -> Path:
+        """Where history and other files of this node live."""
+        return self.hub.data_dir
+
+    def meta(self, pattern: str, **fields: Any) -> None:
+        """Declare unit, label, kind and recording settings for a path or pattern (`plugs/*/power`)."""
+        self.hub.set_meta(pattern, **fields)
+
+    @overload
+    def command(self, func: F, *, name: str | None = None) -> F: ...
+    @overload
+    def command(self, func: None = None, *, name: str | None = None) -> Callable[[F], F]: ...
+
+    def command(self, func: F | None = None, *, name: str | None = None) -> F | Callable[[F], F]:
+        """Expose a function or bound method as a command (usable bare or with `name=`)."""
+
+        def register(f: F) -> F:
+            self.hub.commands.add(f, name)
+            return f
+
+        return register(func) if func is not None else register
+
+    def every(
+        self, interval_s: float, *, name: str | None = None, immediately: bool = True
+    ) -> Callable[[F], F]:
+        """Run the function every `interval_s` seconds, first at start unless `immediately=False`."""
+        return self._worker(Every(float(interval_s), immediately), name)
+
+    def daily(self, at: str, days: str | None = None, *, name: str | None = None) -> Callable[[F], F]:
+        """Run at a local time (`"07:30"`) on chosen days (`"mon-fri"`, `"sat,sun"`; default every day)."""
+        return self._worker(Daily(parse_time(at), parse_days(days), self.hub.tz), name)
+
+    def cron(self, expr: str, *, name: str | None = None) -> Callable[[F], F]:
+        """Run on a five-field cron expression in local time."""
+        return self._worker(Cron(expr, self.hub.tz), name)
+
+    def sun(
+        self,
+        event: SunEvent,
+        offset: float | timedelta = 0,
+        days: str | None = None,
+        *,
+        name: str | None = None,
+    ) -> Callable[[F], F]:
+        """Run at sunrise, sunset, dawn, dusk or noon plus `offset` (seconds or a timedelta)."""
+        if self.latitude is None or self.longitude is None:
+            raise ValueError("sun schedules need App(latitude=..., longitude=...)")
+        delta = offset if isinstance(offset, timedelta) else timedelta(seconds=offset)
+        rule = Sun(event, delta, self.latitude, self.longitude, self.hub.tz, parse_days(days))
+        return self._worker(rule, name)
+
+    def sunrise(
+        self, offset: float | timedelta = 0, days: str | None = None, *, name: str | None = None
+    ) -> Callable[[F], F]:
+        """Run at sunrise plus `offset`."""
+        return self.sun("sunrise", offset, days, name=name)
+
+    def sunset(
+        self, offset: float | timedelta = 0, days: str | None = None, *, name: str | None = None
+    ) -> Callable[[F], F]:
+        """Run at sunset plus `offset`."""
+        return self.sun("sunset", offset, days, name=name)
+
+    def repeat(
+        self, unit: Unit, factor: int = 1, start: datetime | str | None = None, *, name: str | None = None
+    ) -> Callable[[F], F]:
+        """Run every `factor` seconds/minutes/hours/days/weeks/months from `start` (local; default now)."""
+        if isinstance(start, str):
+            start = datetime.fromisoformat(start)
+        if start is None:
+            start = datetime.fromtimestamp(self.hub.clock.time(), self.hub.tz).replace(
+                tzinfo=None, microsecond=0
+            )
+        elif start.tzinfo is not None:
+            start = start.astimezone(self.hub.tz).replace(tzinfo=None)
+        return self._worker(Repeating(start, unit, factor, self.hub.tz), name)
+
+    def schedule(self, func: Callable[[], Any], trigger: Trigger, name: str | None = None) -> Worker:
+        """Run `func` on any trigger (the decorators' shared path)."""
+        return self.hub.scheduler.add(func, trigger, name)
+
+    def _worker(self, trigger: Trigger, name: str | None) -> Callable[[F], F]:
+        def register(f: F) -> F:
+            self.schedule(f, trigger, name)
+            return f
+
+        return register
+
+    def add_component(self, component: Component) -> Component:
+        """Plug in a feature (recorder, bridge, adapter); it starts and stops with the app."""
+        return self.hub.add_component(component)
+
+    # -- running -------------------------------------------------------------------
+
+    @property
+    def port(self) -> int | None:
+        """The port the server listens on, once started."""
+        return self.server.port if self.server else None
+
+    @property
+    def url(self) -> str:
+        """The base URL of the running server."""
+        return f"http://{self.web_settings.host}:{self.port}"
+
+    async def start(self, host: str | None = None, port: int | None = None) -> None:
+        """Start the hub, its components and workers, then the server. Loop only."""
+        settings = self.web_settings
+        if host is not None or port is not None:
+            settings = WebSettings(
+                host=host if host is not None else settings.host,
+                port=port if port is not None else settings.port,
+                max_body_bytes=settings.max_body_bytes,
+                idle_timeout_s=settings.idle_timeout_s,
+                read_timeout_s=settings.read_timeout_s,
+                cors_origins=settings.cors_origins,
+            )
+            self.web_settings = settings
+        self.hub.data_dir.mkdir(parents=True, exist_ok=True)
+        self._stop_requested = asyncio.Event()
+        await self.hub.start()
+        self.server = WebServer(self.hub, settings)
+        try:
+            await self.server.start()
+        except BaseException:
+            await self.hub.stop()
+            raise
+
+    async def stop(self) -> None:
+        """Stop the server, the workers and the components, flushing what they hold. Loop only."""
+        if self.server is not None:
+            await self.server.stop()
+        await self.hub.stop()
+
+    def request_stop(self) -> None:
+        """Ask a running `serve()` to stop (thread-safe)."""
+        loop, event = self.hub.loop, self._stop_requested
+        if loop is not None and event is not None:
+            loop.call_soon_threadsafe(event.set)
+
+    async def serve(self, host: str | None = None, port: int | None = None) -> None:
+        """Start, run until SIGINT/SIGTERM or `request_stop()`, then stop in order. Loop only."""
+        await self.start(host, port)
+        assert self._stop_requested is not None
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, self._stop_requested.set)
+            except (NotImplementedError, RuntimeError):  # not the main thread
+                pass
+        try:
+            await self._stop_requested.wait()
+            log.info("stopping")
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError, RuntimeError):
+                    loop.remove_signal_handler(sig)
+            await self.stop()
+
+    def run(self, host: str | None = None, port: int | None = None) -> None:
+        """Serve until stopped (blocking). Under `roost run`, the command's options win."""
+        opts = _cli_options
+        if opts is not None:
+            host = opts.host if opts.host is not None else host
+            port = opts.port if opts.port is not None else port
+            if opts.data_dir is not None:
+                self.hub.data_dir = opts.data_dir
+        self.ran = True
+        try:
+            asyncio.run(self.serve(host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                where = f"{self.web_settings.host}:{self.web_settings.port}"
+                raise SystemExit(
+                    f"roost: {where} is already in use; choose another port with --port"
+                ) from None
+            raise
+
+
+def apps_created() -> list[App]:
+    """Return the App instances alive in this process (for `roost run`)."""
+    return list(_apps)

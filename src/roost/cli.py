@@ -1,0 +1,125 @@
+"""The `roost` command: run the demo home or a user program."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import runpy
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from roost import __version__
+from roost import app as app_module
+
+_PACKAGE_DIR = str(Path(__file__).resolve().parent)
+
+
+def _add_run_options(parser: argparse.ArgumentParser, default_port: str) -> None:
+    parser.add_argument(
+        "--host",
+        default=None,
+        help="address to listen on (default 127.0.0.1, this machine only; 0.0.0.0 opens it to the LAN)",
+    )
+    parser.add_argument(
+        "--port", type=int, default=None, help=f"TCP port for the page and the API (default {default_port})"
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="directory for history and other files (default $ROOST_DATA_DIR or ~/.local/share/roost/NAME)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of the `roost` command."""
+    parser = argparse.ArgumentParser(
+        prog="roost",
+        description="A small, fast home-automation backend: state, workers, commands, live page, history.",
+    )
+    parser.add_argument("--version", action="version", version=f"roost {__version__}")
+    parser.add_argument(
+        "--log-level",
+        default=os.environ.get("ROOST_LOG_LEVEL", "INFO"),
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="how much to log (default INFO)",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    demo = sub.add_parser(
+        "demo",
+        help="run the simulated demo home",
+        description="Run a simulated home: rooms, plugs, solar, a doorbell.",
+    )
+    _add_run_options(demo, "8080")
+
+    run = sub.add_parser(
+        "run",
+        help="run a roost program",
+        description="Run PROGRAM.py, a Python file that creates a roost App.",
+    )
+    run.add_argument("program", type=Path, help="the Python file to run")
+    run.add_argument("args", nargs=argparse.REMAINDER, help="arguments passed on to the program (after --)")
+    _add_run_options(run, "the program's, else 8080")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the `roost` command; return the exit status."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    options = app_module.RunOptions(args.host, args.port, args.data_dir)
+    if args.command == "demo":
+        from roost.demo import build_demo
+
+        app_module._cli_options = options
+        build_demo().run()
+        return 0
+    return run_program(args.program, list(args.args), options)
+
+
+def run_program(program: Path, argv: list[str], options: app_module.RunOptions) -> int:
+    """Execute a user program as `__main__` and run the App it creates."""
+    if not program.is_file():
+        print(f"roost: no such program file: {program}", file=sys.stderr)
+        return 2
+    if argv[:1] == ["--"]:
+        argv = argv[1:]
+    app_module._cli_options = options
+    sys.argv = [str(program), *argv]
+    sys.path.insert(0, str(program.resolve().parent))
+    try:
+        runpy.run_path(str(program), run_name="__main__")
+    except SystemExit:
+        raise
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt):
+            return 130
+        print(f"roost: {program} failed: {_one_line(exc)}", file=sys.stderr)
+        logging.getLogger("roost.cli").debug("traceback", exc_info=True)
+        return 2
+    apps = [a for a in app_module.apps_created() if not a.ran]
+    if not apps:
+        if any(a.ran for a in app_module.apps_created()):
+            return 0
+        print(f"roost: {program} creates no roost App", file=sys.stderr)
+        return 2
+    apps[-1].run()
+    return 0
+
+
+def _one_line(exc: BaseException) -> str:
+    # Name the line of the user's file that failed, not roost's frames.
+    where = ""
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if not frame.filename.startswith(_PACKAGE_DIR) and "runpy" not in frame.filename:
+            where = f" (at {Path(frame.filename).name}:{frame.lineno})"
+            break
+    return f"{type(exc).__name__}: {exc}{where}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,120 @@
+"""The exception tree every transport maps to a JSON error.
+
+    RoostError (500 internal)
+    ├── BadRequest (400 bad_request)
+    │   ├── InvalidPath (400 invalid_path)
+    │   ├── InvalidValue (400 invalid_value)
+    │   └── MalformedJSON (400 malformed_json)
+    ├── CommandError (400 command_error)      raised by user commands on purpose
+    ├── NotFound (404 not_found)
+    │   ├── UnknownPath (404 unknown_path)     also a KeyError, as a mapping's should be
+    │   └── UnknownCommand (404 unknown_command)
+    ├── PayloadTooLarge (413 payload_too_large)
+    ├── InvalidArguments (422 invalid_arguments)
+    ├── CommandTimeout (504 command_timeout)
+    └── Unavailable (503 unavailable)
+
+`status` is the HTTP status a transport answers with, `code` the stable
+machine-readable string in `{"error": {"code": ..., "message": ...}}`.
+Extra fields (such as the offending `argument`) live in `details`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class RoostError(Exception):
+    """Root of every error roost raises on purpose."""
+
+    status = 500
+    code = "internal"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def __str__(self) -> str:
+        # KeyError (a base of UnknownPath) would otherwise show the repr of the message.
+        return self.message
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the wire form: `{"error": {"code", "message", ...details}}`."""
+        return {"error": {"code": self.code, "message": self.message, **self.details}}
+
+
+class BadRequest(RoostError):
+    status = 400
+    code = "bad_request"
+
+
+class InvalidPath(BadRequest):
+    code = "invalid_path"
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"invalid path {path!r}: {reason}", path=path)
+        self.path = path
+
+
+class InvalidValue(BadRequest):
+    code = "invalid_value"
+
+
+class MalformedJSON(BadRequest):
+    code = "malformed_json"
+
+
+class CommandError(RoostError):
+    """Raise from a command to answer the caller with this message (400)."""
+
+    status = 400
+    code = "command_error"
+
+
+class NotFound(RoostError):
+    status = 404
+    code = "not_found"
+
+
+class UnknownPath(NotFound, KeyError):
+    code = "unknown_path"
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"no value at path {path!r}", path=path)
+        self.path = path
+
+
+class UnknownCommand(NotFound):
+    code = "unknown_command"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"no command named {name!r}", command=name)
+        self.name = name
+
+
+class PayloadTooLarge(RoostError):
+    status = 413
+    code = "payload_too_large"
+
+
+class InvalidArguments(RoostError):
+    status = 422
+    code = "invalid_arguments"
+
+    def __init__(self, message: str, argument: str | None = None) -> None:
+        if argument is None:
+            super().__init__(message)
+        else:
+            super().__init__(message, argument=argument)
+        self.argument = argument
+
+
+class CommandTimeout(RoostError):
+    status = 504
+    code = "command_timeout"
+
+
+class Unavailable(RoostError):
+    status = 503
+    code = "unavailable"

@@ -1,0 +1,126 @@
+"""The demo home: a believable simulated house on embedded defaults only.
+
+Room temperatures follow a day/night cycle (read every minute), a boiler cycles
+its flow temperature, three plugs report power every 10 s (a fridge that is
+always on, a TV with standby draw, a lamp), a solar inverter follows the real
+sun for the configured place, and a doorbell command rings. It is also the
+model of a roost program: read it as an example.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from astral import Observer
+from astral.sun import elevation
+
+from roost import App
+from roost.devices import Plugs, SimulatedPlug
+
+# Somewhere in central Europe, so the sun and the seasons behave plausibly.
+LATITUDE, LONGITUDE = 51.2, 6.8
+SOLAR_PEAK_W = 4200.0
+
+ROOMS = {
+    # path: (label, mean °C, day/night swing)
+    "living_room/temperature": ("Living room", 21.0, 1.2),
+    "bedroom/temperature": ("Bedroom", 18.5, 1.0),
+    "kitchen/temperature": ("Kitchen", 20.0, 1.8),
+    "basement/party_room": ("Party room", 16.5, 0.4),
+    "outside/temperature": ("Outside", 9.0, 5.0),
+}
+
+
+def room_temperature(mean: float, swing: float, now: float, rng: random.Random) -> float:
+    """Return a temperature that peaks mid-afternoon and bottoms out before dawn."""
+    local_hour = (now / 3600.0 + 1) % 24  # roughly CET; a simulation needs no zone database
+    daily = math.sin((local_hour - 9.0) / 24.0 * 2 * math.pi)
+    return round(mean + swing * daily + rng.gauss(0, 0.05), 2)
+
+
+def solar_power(now: float) -> float:
+    """Return inverter output in W: the sun's elevation, dimmed by passing clouds."""
+    sun_up = elevation(Observer(LATITUDE, LONGITUDE), datetime.fromtimestamp(now, UTC))
+    if sun_up <= 0:
+        return 0.0
+    clouds = 0.75 + 0.25 * math.sin(now / 900.0) * math.sin(now / 371.0)
+    return round(SOLAR_PEAK_W * math.sin(math.radians(sun_up)) * clouds, 1)
+
+
+@dataclass
+class _DailyTotal:
+    """A sum that starts over at local midnight."""
+
+    total: float = 0.0
+    day: str = ""
+
+    def add(self, amount: float) -> float:
+        today = datetime.now().date().isoformat()
+        if today != self.day:
+            self.total, self.day = 0.0, today
+        self.total += amount
+        return self.total
+
+
+def build_demo(name: str = "demo") -> App:
+    """Return the demo home's App, ready to run."""
+    app = App(name, latitude=LATITUDE, longitude=LONGITUDE)
+    rng = random.Random()
+
+    for path, (label, _, _) in ROOMS.items():
+        app.meta(path, label=label, unit="°C", kind="temperature")
+    app.meta("boiler/flow_temperature", label="Boiler flow", unit="°C", kind="temperature")
+    app.meta("boiler/burner", label="Burner", kind="flag")
+    app.meta("solar/power_w", label="Solar output", unit="W", kind="power")
+    app.meta("solar/energy_today_kwh", label="Solar today", unit="kWh", kind="energy")
+    app.meta("doorbell/last_ring", label="Doorbell last rang", kind="timestamp", record=False)
+    app.meta("doorbell/rings_today", label="Rings today", kind="count")
+
+    @app.every(60)
+    def rooms() -> None:
+        now = time.time()
+        for path, (_, mean, swing) in ROOMS.items():
+            app.state[path] = room_temperature(mean, swing, now, rng)
+
+    boiler = {"temp": 45.0, "burner": False}
+
+    @app.every(10)
+    def boiler_loop() -> None:
+        # A thermostat with hysteresis: the burner heats to 70 °C, then coasts down to 55 °C.
+        if boiler["burner"] and boiler["temp"] >= 70:
+            boiler["burner"] = False
+        elif not boiler["burner"] and boiler["temp"] <= 55:
+            boiler["burner"] = True
+        boiler["temp"] += 1.4 if boiler["burner"] else -0.35
+        app.state["boiler"] = {"flow_temperature": round(boiler["temp"], 1), "burner": boiler["burner"]}
+
+    solar = _DailyTotal()
+
+    @app.every(10)
+    def inverter() -> None:
+        now = time.time()
+        watts = solar_power(now)
+        kwh = solar.add(watts * 10 / 3_600_000)
+        app.state["solar"] = {"power_w": watts, "energy_today_kwh": round(kwh, 3)}
+
+    plugs = Plugs(app.hub, poll_s=10)
+    plugs.add(
+        "fridge", SimulatedPlug(85.0, idle_w=2.0, cycle_s=1800, duty=0.35, on=True), "Fridge", always_on=True
+    )
+    plugs.add("tv", SimulatedPlug(92.0, standby_w=0.6), "TV")
+    plugs.add("lamp", SimulatedPlug(8.5, standby_w=0.0, on=True), "Floor lamp")
+
+    rings = _DailyTotal()
+
+    @app.command
+    def ring_doorbell(visitor: str = "someone") -> str:
+        """Ring the doorbell, as the button by the front door would."""
+        count = int(rings.add(1))
+        app.state["doorbell"] = {"last_ring": time.time(), "rings_today": count, "visitor": visitor}
+        return f"ding dong: {visitor} is at the door"
+
+    return app

@@ -1,0 +1,1 @@
+"""Where threads meet the event loop: the state tree, workers, the scheduler, commands."""

@@ -1,0 +1,106 @@
+"""The command registry: register typed callables, list them, call them from any transport."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from roost.core.commands import CommandSpec, build_spec, check_arguments
+from roost.core.errors import CommandTimeout, RoostError, UnknownCommand
+from roost.core.metrics import Metric
+from roost.runtime.threads import DaemonPool
+
+log = logging.getLogger(__name__)
+
+
+class CommandRegistry:
+    """Commands by name. Sync commands run on daemon threads, async ones on the loop."""
+
+    def __init__(self, timeout_s: float = 30.0, max_threads: int = 8) -> None:
+        self.timeout_s = timeout_s
+        self._specs: dict[str, CommandSpec] = {}
+        self._pool = DaemonPool("roost-cmd", max_threads)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.calls: dict[tuple[str, str], int] = {}
+
+    def add(self, func: Callable[..., Any], name: str | None = None) -> CommandSpec:
+        """Register `func` (a function or bound method) under `name` or its own name."""
+        spec = build_spec(func, name)
+        if spec.name in self._specs:
+            raise ValueError(f"a command named {spec.name!r} is already registered")
+        self._specs[spec.name] = spec
+        return spec
+
+    def remove(self, name: str) -> None:
+        """Forget the command `name`."""
+        self._specs.pop(name, None)
+
+    def get(self, name: str) -> CommandSpec:
+        """Return the spec of `name`, or raise UnknownCommand."""
+        try:
+            return self._specs[name]
+        except KeyError:
+            raise UnknownCommand(name) from None
+
+    def specs(self) -> list[CommandSpec]:
+        """Return every command's spec, sorted by name."""
+        return [self._specs[k] for k in sorted(self._specs)]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._specs
+
+    def attach(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Remember the loop so that threads can call commands through it."""
+        self._loop = loop
+
+    async def call(self, name: str, args: Mapping[str, Any]) -> Any:
+        """Check `args` against the command and run it; raise a RoostError on failure. Loop only."""
+        spec = self.get(name)
+        kwargs = check_arguments(spec, args)
+        started = time.monotonic()
+        outcome = "error"
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                if spec.is_async:
+                    result = await spec.func(**kwargs)
+                else:
+                    result = await self._pool.run(lambda: spec.func(**kwargs))
+            outcome = "ok"
+            return result
+        except TimeoutError:
+            outcome = "timeout"
+            raise CommandTimeout(f"command {name!r} did not finish within {self.timeout_s:g} s") from None
+        except RoostError:
+            raise
+        except Exception:
+            log.exception("command %r raised", name)
+            raise RoostError(f"command {name!r} failed; the server log has the details") from None
+        finally:
+            key = (name, outcome)
+            self.calls[key] = self.calls.get(key, 0) + 1
+            log.debug("command %s %s in %.1f ms", name, outcome, (time.monotonic() - started) * 1e3)
+
+    def call_threadsafe(self, name: str, args: Mapping[str, Any], timeout_s: float | None = None) -> Any:
+        """Call a command from a worker thread and wait for its result. Not from the loop."""
+        if self._loop is None:
+            raise RoostError("commands can be called from threads only while the app runs")
+        fut = asyncio.run_coroutine_threadsafe(self.call(name, args), self._loop)
+        return fut.result(timeout_s if timeout_s is not None else self.timeout_s + 1)
+
+    def metrics(self) -> list[Metric]:
+        """Return the call counters by command and outcome."""
+        return [
+            Metric(
+                "roost_command_calls_total",
+                "counter",
+                "Command calls by command and outcome.",
+                [({"command": n, "outcome": o}, float(c)) for (n, o), c in sorted(self.calls.items())],
+            )
+        ]
+
+    def close(self) -> None:
+        """Let the command threads end."""
+        self._pool.close()

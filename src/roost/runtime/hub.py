@@ -1,0 +1,178 @@
+"""The hub: the state tree, its metadata, commands, workers and components of one node.
+
+Feature folders receive the hub and meet each other only through it: they read
+and write state, subscribe to its change stream, and call or add commands.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from datetime import tzinfo
+from pathlib import Path
+from typing import Any, TypeVar
+
+from roost.core.meta import MetaRule, PathMeta, make_rule, resolve_meta
+from roost.core.metrics import Metric
+from roost.runtime.clock import Clock
+from roost.runtime.commands import CommandRegistry
+from roost.runtime.component import Component
+from roost.runtime.state import StateTree
+from roost.runtime.workers import Scheduler
+
+log = logging.getLogger(__name__)
+C = TypeVar("C", bound=Component)
+
+
+class Hub:
+    """Everything one node shares. Thread-safe except where a method says "Loop only."."""
+
+    def __init__(
+        self,
+        name: str,
+        clock: Clock,
+        tz: tzinfo,
+        data_dir: Path,
+        buffer_size: int = 4096,
+        command_timeout_s: float = 30.0,
+    ) -> None:
+        self.name = name
+        self.clock = clock
+        self.tz = tz
+        self.data_dir = data_dir
+        self.state = StateTree(clock, buffer_size)
+        self.commands = CommandRegistry(timeout_s=command_timeout_s)
+        self.scheduler = Scheduler(clock)
+        self.components: list[Component] = []
+        self.stopping = threading.Event()
+        self.started_at: float | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._meta_rules: tuple[MetaRule, ...] = ()
+        self._meta_cache: dict[str, PathMeta] = {}
+
+    # -- metadata ------------------------------------------------------------
+
+    def set_meta(self, pattern: str, **fields: Any) -> None:
+        """Declare metadata for a path or pattern; later declarations win over earlier ones."""
+        self._meta_rules = (*self._meta_rules, make_rule(pattern, **fields))
+        self._meta_cache = {}
+
+    def meta(self, path: str) -> PathMeta:
+        """Return the metadata that applies to `path`."""
+        cached = self._meta_cache.get(path)
+        if cached is None:
+            cached = resolve_meta(self._meta_rules, path)
+            if len(self._meta_cache) < 100_000:
+                self._meta_cache[path] = cached
+        return cached
+
+    def meta_rules(self) -> tuple[MetaRule, ...]:
+        """Return every declared rule in order."""
+        return self._meta_rules
+
+    # -- components ----------------------------------------------------------
+
+    def add_component(self, component: C) -> C:
+        """Add a component; it starts after those added before it."""
+        if any(c.name == component.name for c in self.components):
+            raise ValueError(f"a component named {component.name!r} is already added")
+        self.components.append(component)
+        return component
+
+    def component(self, kind: type[C]) -> C | None:
+        """Return the first component of type `kind`, if any."""
+        for c in self.components:
+            if isinstance(c, kind):
+                return c
+        return None
+
+    # -- lifecycle -----------------------------------------------------------
+
+    async def start(self) -> None:
+        """Attach to the running loop, start components in order, then workers. Loop only."""
+        self.loop = asyncio.get_running_loop()
+        self.started_at = self.clock.time()
+        self.state.attach(self.loop)
+        self.commands.attach(self.loop)
+        started: list[Component] = []
+        try:
+            for c in self.components:
+                await c.start()
+                started.append(c)
+        except BaseException:
+            for c in reversed(started):
+                await _stop_quietly(c)
+            raise
+        await self.scheduler.start()
+
+    async def stop(self, grace_s: float = 3.0) -> None:
+        """Stop workers, deliver the last changes, then stop components in reverse. Loop only."""
+        self.stopping.set()
+        await self.scheduler.stop(grace_s)
+        self.state.detach()  # delivers what is pending, so consumers see the final seq
+        for c in reversed(self.components):
+            await _stop_quietly(c)
+        self.commands.close()
+
+    # -- observability -------------------------------------------------------
+
+    def health(self) -> dict[str, Any]:
+        """Return the health of workers and components."""
+        workers = self.scheduler.health()
+        components = {c.name: _safe_health(c) for c in self.components}
+        ok = all(w["ok"] for w in workers.values()) and all(
+            bool(h.get("ok", True)) for h in components.values()
+        )
+        return {
+            "status": "ok" if ok else "degraded",
+            "node": self.name,
+            "seq": self.state.seq,
+            "uptime_s": None if self.started_at is None else round(self.clock.time() - self.started_at, 3),
+            "workers": workers,
+            "components": components,
+        }
+
+    def metrics(self) -> list[Metric]:
+        """Return the metric families of the hub, its workers, commands and components."""
+        families = [
+            Metric.single(
+                "roost_state_seq", "counter", "Sequence number of the newest change.", self.state.seq
+            ),
+            Metric.single("roost_state_leaves", "gauge", "Leaves in the state tree.", self.state.leaf_count),
+            Metric.single(
+                "roost_state_writes_total", "counter", "Writes to the state tree.", self.state.writes
+            ),
+            _state_gauges(self),
+        ]
+        families += self.scheduler.metrics()
+        families += self.commands.metrics()
+        for c in self.components:
+            try:
+                families += c.metrics()
+            except Exception:
+                log.exception("metrics of component %s failed", c.name)
+        return families
+
+
+def _state_gauges(hub: Hub) -> Metric:
+    gauge = Metric("roost_state", "gauge", "Numeric values of the state tree (booleans as 0/1), by path.")
+    for path, value in hub.state.leaves():
+        if isinstance(value, (int, float)):
+            gauge.samples.append(({"path": path}, float(value)))
+    return gauge
+
+
+def _safe_health(c: Component) -> dict[str, Any]:
+    try:
+        return c.health()
+    except Exception as exc:
+        log.exception("health of component %s failed", c.name)
+        return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+
+
+async def _stop_quietly(c: Component) -> None:
+    try:
+        await c.stop()
+    except Exception:
+        log.exception("component %s failed to stop cleanly", c.name)

@@ -1,0 +1,82 @@
+"""Calendar rules that lean on libraries: cron strings (croniter) and sun events (astral)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from typing import Literal
+
+from astral import Observer
+from astral.sun import sun
+from croniter import croniter
+
+SunEvent = Literal["sunrise", "sunset", "dawn", "dusk", "noon"]
+SUN_EVENTS: tuple[SunEvent, ...] = ("sunrise", "sunset", "dawn", "dusk", "noon")
+
+
+@dataclass(frozen=True, slots=True)
+class Cron:
+    """A five-field cron expression in local time (`*/5 * * * *`, `30 7 * * mon-fri`)."""
+
+    expr: str
+    tz: tzinfo
+
+    def __post_init__(self) -> None:
+        if not croniter.is_valid(self.expr):
+            raise ValueError(f"not a valid cron expression: {self.expr!r}")
+
+    def next_fire(self, after: datetime) -> datetime | None:
+        """Return the next matching minute strictly after `after`."""
+        # croniter steps in the zone of the datetime it is given, which keeps
+        # `30 7 * * *` at 07:30 local on both sides of a DST change.
+        local = after.astimezone(self.tz)
+        nxt: datetime = croniter(self.expr, local).get_next(datetime)
+        return nxt.astimezone(UTC)
+
+    def describe(self) -> str:
+        """Describe as `cron */5 * * * *`."""
+        return f"cron {self.expr}"
+
+
+@dataclass(frozen=True, slots=True)
+class Sun:
+    """A sun event with an offset, at a latitude and longitude, on chosen weekdays."""
+
+    event: SunEvent
+    offset: timedelta
+    latitude: float
+    longitude: float
+    tz: tzinfo
+    weekdays: frozenset[int] = frozenset(range(7))
+
+    def __post_init__(self) -> None:
+        if self.event not in SUN_EVENTS:
+            raise ValueError(f"sun event must be one of {', '.join(SUN_EVENTS)}, not {self.event!r}")
+        if not -90 <= self.latitude <= 90 or not -180 <= self.longitude <= 180:
+            raise ValueError("latitude must be within ±90 and longitude within ±180")
+
+    def at(self, day: date) -> datetime | None:
+        """Return the event plus offset on `day`, or None where the sun never does it (polar days)."""
+        try:
+            times = sun(Observer(self.latitude, self.longitude), date=day, tzinfo=self.tz)
+        except ValueError:
+            return None
+        return (times[self.event] + self.offset).astimezone(UTC)
+
+    def next_fire(self, after: datetime) -> datetime | None:
+        """Return the next event strictly after `after`, looking at most a year ahead."""
+        after_utc = after.astimezone(UTC)
+        start = after_utc.astimezone(self.tz).date() - timedelta(days=1)
+        for offset in range(370):
+            day = start + timedelta(days=offset)
+            if day.weekday() not in self.weekdays:
+                continue
+            when = self.at(day)
+            if when is not None and when > after_utc:
+                return when
+        return None
+
+    def describe(self) -> str:
+        """Describe as `sunset -30 min`."""
+        minutes = self.offset.total_seconds() / 60
+        return f"{self.event} {minutes:+g} min" if minutes else self.event

@@ -1,0 +1,229 @@
+"""Workers: user functions run on intervals and calendar rules, each isolated from the others.
+
+Each worker has its own task on the loop that sleeps until the worker is due.
+Sync functions run on the worker's own daemon thread, so a slow or hung sensor
+read delays only that worker. A run that raises is logged with its traceback,
+counted and shown in /healthz; the worker keeps its schedule. After a run the
+next due time is computed from now, so a worker that overran or a machine that
+slept fires once and then keeps its cadence, never in a burst.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import math
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from roost.core.metrics import Metric
+from roost.core.schedule import Rule
+from roost.runtime.clock import Clock
+from roost.runtime.threads import DaemonPool
+
+log = logging.getLogger(__name__)
+
+# Wall-clock sleeps are cut into slices so that a clock set by NTP after boot is noticed.
+WALL_SLICE_S = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class Every:
+    """A fixed interval on the monotonic clock; the first run comes at start unless `immediately=False`."""
+
+    interval_s: float
+    immediately: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.interval_s > 0 or not math.isfinite(self.interval_s):
+            raise ValueError("the interval must be a positive number of seconds")
+
+    def describe(self) -> str:
+        """Describe as `every 60 s`."""
+        return f"every {self.interval_s:g} s"
+
+
+Trigger = Every | Rule
+
+
+@dataclass(slots=True)
+class WorkerStatus:
+    """What /healthz shows of a worker."""
+
+    runs: int = 0
+    errors: int = 0
+    running: bool = False
+    last_ok: bool | None = None
+    last_run: float | None = None
+    last_duration_s: float | None = None
+    last_error: str | None = None
+    last_error_at: float | None = None
+    next_due: float | None = None
+
+
+@dataclass(slots=True)
+class Worker:
+    """A scheduled user function."""
+
+    name: str
+    func: Callable[[], Any]
+    trigger: Trigger
+    status: WorkerStatus = field(default_factory=WorkerStatus)
+    pool: DaemonPool | None = None
+
+    @property
+    def is_async(self) -> bool:
+        """Return True for coroutine functions, which run on the loop."""
+        return inspect.iscoroutinefunction(self.func)
+
+    def health(self) -> dict[str, Any]:
+        """Return the worker's health entry."""
+        s = self.status
+        return {
+            "schedule": self.trigger.describe(),
+            "kind": "async" if self.is_async else "thread",
+            "ok": s.last_ok is not False,
+            "runs": s.runs,
+            "errors": s.errors,
+            "running": s.running,
+            "last_run": s.last_run,
+            "last_duration_s": s.last_duration_s,
+            "last_error": s.last_error,
+            "last_error_at": s.last_error_at,
+            "next_due": s.next_due,
+        }
+
+
+class Scheduler:
+    """Runs workers on their triggers between `start()` and `stop()`."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self.workers: dict[str, Worker] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def add(self, func: Callable[[], Any], trigger: Trigger, name: str | None = None) -> Worker:
+        """Register `func` to run on `trigger`; the name is made unique if needed."""
+        base = name or str(getattr(func, "__name__", "worker"))
+        unique, n = base, 2
+        while unique in self.workers:
+            unique, n = f"{base}_{n}", n + 1
+        worker = Worker(unique, func, trigger)
+        if not worker.is_async:
+            worker.pool = DaemonPool(f"roost-worker-{unique}", 1)
+        self.workers[unique] = worker
+        if self._tasks:  # added while running: start at once
+            self._tasks.append(asyncio.get_running_loop().create_task(self._drive(worker)))
+        return worker
+
+    async def start(self) -> None:
+        """Start every worker's task. Loop only."""
+        loop = asyncio.get_running_loop()
+        self._tasks = [
+            loop.create_task(self._drive(w), name=f"worker {w.name}") for w in self.workers.values()
+        ]
+
+    async def stop(self, grace_s: float = 3.0) -> None:
+        """Cancel the schedules and give running sync calls `grace_s` to finish. Loop only."""
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        deadline = self._clock.monotonic() + grace_s
+        while any(w.pool and w.pool.busy for w in self.workers.values()):
+            if self._clock.monotonic() >= deadline:
+                stuck = [w.name for w in self.workers.values() if w.pool and w.pool.busy]
+                log.warning("workers still running at shutdown, left behind: %s", ", ".join(stuck))
+                break
+            await asyncio.sleep(0.05)
+        for w in self.workers.values():
+            if w.pool:
+                w.pool.close()
+
+    def health(self) -> dict[str, Any]:
+        """Return every worker's health entry by name."""
+        return {name: w.health() for name, w in self.workers.items()}
+
+    def metrics(self) -> list[Metric]:
+        """Return run and error counters per worker."""
+        runs = Metric("roost_worker_runs_total", "counter", "Worker runs.")
+        errors = Metric("roost_worker_errors_total", "counter", "Worker runs that raised.")
+        duration = Metric(
+            "roost_worker_last_duration_seconds", "gauge", "Duration of each worker's last run."
+        )
+        for name, w in self.workers.items():
+            labels = {"worker": name}
+            runs.samples.append((labels, w.status.runs))
+            errors.samples.append((labels, w.status.errors))
+            if w.status.last_duration_s is not None:
+                duration.samples.append((labels, w.status.last_duration_s))
+        return [runs, errors, duration]
+
+    async def _drive(self, worker: Worker) -> None:
+        if isinstance(worker.trigger, Every):
+            await self._drive_interval(worker, worker.trigger)
+        else:
+            await self._drive_calendar(worker, worker.trigger)
+
+    async def _drive_interval(self, worker: Worker, every: Every) -> None:
+        clock = self._clock
+        anchor = clock.monotonic()
+        due = anchor if every.immediately else anchor + every.interval_s
+        while True:
+            worker.status.next_due = clock.time() + max(due - clock.monotonic(), 0.0)
+            delay = due - clock.monotonic()
+            if delay > 0:
+                await clock.sleep(delay)
+            await self._invoke(worker)
+            # The next slot on the grid after now: an overrun skips slots instead of bursting.
+            elapsed = clock.monotonic() - anchor
+            due = anchor + (math.floor(elapsed / every.interval_s) + 1) * every.interval_s
+
+    async def _drive_calendar(self, worker: Worker, rule: Rule) -> None:
+        clock = self._clock
+        after = clock.time()
+        while True:
+            nxt = rule.next_fire(datetime.fromtimestamp(after, UTC))
+            if nxt is None:
+                worker.status.next_due = None
+                log.info("worker %s has no future runs", worker.name)
+                return
+            due = nxt.timestamp()
+            worker.status.next_due = due
+            while (delay := due - clock.time()) > 0:
+                await clock.sleep(min(delay, WALL_SLICE_S))
+            await self._invoke(worker)
+            after = max(clock.time(), due)
+
+    async def _invoke(self, worker: Worker) -> None:
+        status = worker.status
+        status.running = True
+        started, t0 = self._clock.time(), self._clock.monotonic()
+        status.last_ok = False
+        try:
+            if worker.pool is None:
+                await _as_awaitable(worker.func())
+            else:
+                await worker.pool.run(worker.func)
+            status.last_ok = True
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            status.errors += 1
+            status.last_error = f"{type(exc).__name__}: {exc}"
+            status.last_error_at = started
+            log.exception("worker %s raised; it keeps its schedule", worker.name)
+        finally:
+            status.running = False
+            status.runs += 1
+            status.last_run = started
+            status.last_duration_s = self._clock.monotonic() - t0
+
+
+async def _as_awaitable(value: Awaitable[Any] | Any) -> Any:
+    if inspect.isawaitable(value):
+        return await value
+    return value

@@ -1,0 +1,1 @@
+"""HTTP: the JSON API, health and metrics, the page's static files, and the server itself."""
