@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run PROGRAM.py, a Python file that creates a roost App.",
     )
     run.add_argument("program", type=Path, help="the Python file to run")
-    run.add_argument("args", nargs=argparse.REMAINDER, help="arguments passed on to the program (after --)")
+    run.add_argument("args", nargs="*", help="arguments for the program itself, after --")
     _add_run_options(run, "the program's, else 8080")
     return parser
 
@@ -86,13 +86,12 @@ def run_program(program: Path, argv: list[str], options: app_module.RunOptions) 
     if not program.is_file():
         print(f"roost: no such program file: {program}", file=sys.stderr)
         return 2
-    if argv[:1] == ["--"]:
-        argv = argv[1:]
     app_module._cli_options = options
     sys.argv = [str(program), *argv]
     sys.path.insert(0, str(program.resolve().parent))
     try:
-        runpy.run_path(str(program), run_name="__main__")
+        # Keep the program's namespace alive: it holds the App that may still need running.
+        namespace = runpy.run_path(str(program), run_name="__main__")
     except SystemExit:
         raise
     except BaseException as exc:
@@ -108,6 +107,7 @@ def run_program(program: Path, argv: list[str], options: app_module.RunOptions) 
         print(f"roost: {program} creates no roost App", file=sys.stderr)
         return 2
     apps[-1].run()
+    del namespace
     return 0
 
 

@@ -69,6 +69,7 @@ class FakeClock:
 
     async def advance(self, seconds: float) -> None:
         """Move time forward, waking each sleeper in deadline order and letting it run. Loop only."""
+        await _let_tasks_run()  # tasks started just now must get to their first sleep
         target = self._mono + seconds
         while self._sleepers and self._sleepers[0][0] <= target:
             deadline, _, fut = heapq.heappop(self._sleepers)
@@ -76,16 +77,20 @@ class FakeClock:
             self._mono = deadline
             if not fut.done():
                 fut.set_result(None)
-            for _ in range(20):  # let the woken task run until it sleeps again
-                await asyncio.sleep(0)
+            await _let_tasks_run()
         self._wall += target - self._mono
         self._mono = target
-        for _ in range(20):
-            await asyncio.sleep(0)
+        await _let_tasks_run()
 
     def jump_wall(self, seconds: float) -> None:
         """Move only the wall clock, as NTP does to a Raspberry Pi without an RTC."""
         self._wall += seconds
+
+
+async def _let_tasks_run() -> None:
+    # A woken task may pass through several awaits before it sleeps again.
+    for _ in range(20):
+        await asyncio.sleep(0)
 
 
 def resolve_timezone(name: str | None = None) -> tzinfo:

@@ -29,13 +29,25 @@ class Cron:
         """Return the next matching minute strictly after `after`."""
         # croniter steps in the zone of the datetime it is given, which keeps
         # `30 7 * * *` at 07:30 local on both sides of a DST change.
-        local = after.astimezone(self.tz)
-        nxt: datetime = croniter(self.expr, local).get_next(datetime)
-        return nxt.astimezone(UTC)
+        it = croniter(self.expr, after.astimezone(self.tz))
+        fixed_hour = self.expr.split()[1] != "*"
+        for _ in range(4):
+            nxt: datetime = it.get_next(datetime)
+            # When clocks fall back an hour repeats; like Vixie cron, a job for a
+            # fixed hour runs only in the first pass, a wildcard-hour job in both.
+            if not (fixed_hour and _is_repeat(nxt)):
+                return nxt.astimezone(UTC)
+        return None  # pragma: no cover - four repeats in a row cannot happen
 
     def describe(self) -> str:
         """Describe as `cron */5 * * * *`."""
         return f"cron {self.expr}"
+
+
+def _is_repeat(moment: datetime) -> bool:
+    """Return True if `moment`'s wall time already happened earlier (the second pass of a fall-back hour)."""
+    first = moment.replace(tzinfo=None).replace(fold=0, tzinfo=moment.tzinfo)
+    return first.utcoffset() != moment.utcoffset()
 
 
 @dataclass(frozen=True, slots=True)

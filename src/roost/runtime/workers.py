@@ -14,6 +14,7 @@ import asyncio
 import inspect
 import logging
 import math
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -88,7 +89,8 @@ class Worker:
             "ok": s.last_ok is not False,
             "runs": s.runs,
             "errors": s.errors,
-            "running": s.running,
+            # A cancelled run may leave its thread going: report the thread, not the task.
+            "running": s.running or bool(self.pool and self.pool.busy),
             "last_run": s.last_run,
             "last_duration_s": s.last_duration_s,
             "last_error": s.last_error,
@@ -132,9 +134,10 @@ class Scheduler:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
-        deadline = self._clock.monotonic() + grace_s
+        # Real time, not the clock seam: this waits for real threads.
+        deadline = time.monotonic() + grace_s
         while any(w.pool and w.pool.busy for w in self.workers.values()):
-            if self._clock.monotonic() >= deadline:
+            if time.monotonic() >= deadline:
                 stuck = [w.name for w in self.workers.values() if w.pool and w.pool.busy]
                 log.warning("workers still running at shutdown, left behind: %s", ", ".join(stuck))
                 break

@@ -1,0 +1,116 @@
+"""Workers on a fake clock: cadence, no bursts, isolation of failures and hangs."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from datetime import time
+
+from roost.core.schedule import Daily, parse_days
+from roost.runtime.clock import FakeClock
+from roost.runtime.workers import Every, Scheduler
+
+
+async def test_interval_worker_runs_at_start_and_on_its_grid() -> None:
+    clock = FakeClock()
+    sched = Scheduler(clock)
+    runs: list[float] = []
+
+    async def tick() -> None:
+        runs.append(clock.monotonic())
+
+    sched.add(tick, Every(10))
+    await sched.start()
+    await clock.advance(35)
+    await sched.stop()
+    assert runs == [0, 10, 20, 30]
+
+
+async def test_overrunning_worker_skips_slots_instead_of_bursting() -> None:
+    clock = FakeClock()
+    sched = Scheduler(clock)
+    runs: list[float] = []
+
+    async def slow() -> None:
+        runs.append(clock.monotonic())
+        await clock.sleep(25)  # takes two and a half intervals
+
+    sched.add(slow, Every(10))
+    await sched.start()
+    await clock.advance(100)
+    await sched.stop()
+    assert runs == [0, 30, 60, 90]
+
+
+async def test_a_raising_worker_keeps_its_schedule_and_others_run() -> None:
+    clock = FakeClock()
+    sched = Scheduler(clock)
+    good: list[float] = []
+
+    async def bad() -> None:
+        raise RuntimeError("sensor unplugged")
+
+    async def fine() -> None:
+        good.append(clock.monotonic())
+
+    sched.add(bad, Every(5))
+    sched.add(fine, Every(5))
+    await sched.start()
+    await clock.advance(20)
+    await sched.stop()
+    health = sched.health()
+    assert health["bad"]["errors"] == health["bad"]["runs"] == 5
+    assert health["bad"]["ok"] is False
+    assert health["bad"]["last_error"] == "RuntimeError: sensor unplugged"
+    assert len(good) == 5
+    assert health["fine"]["ok"] is True
+
+
+async def test_calendar_worker_fires_at_local_time_and_after_a_clock_jump_once() -> None:
+    clock = FakeClock(start=1_795_250_000.0)  # 2026-11-21 ~09:33 Berlin
+    sched = Scheduler(clock)
+    fired: list[float] = []
+    sched.add(lambda: fired.append(clock.time()), Daily(time(10, 0), parse_days(None), _berlin()), "alarm")
+    await sched.start()
+    await clock.advance(3600)
+    await asyncio.sleep(0.05)  # the sync call runs on the worker's own thread
+    assert len(fired) == 1
+    clock.jump_wall(3 * 86400)  # NTP moves the clock three days ahead
+    await clock.advance(60)
+    await asyncio.sleep(0.05)
+    await sched.stop()
+    assert len(fired) == 2  # one catch-up run, not three
+
+
+async def test_a_hung_sync_worker_does_not_block_others_or_stop() -> None:
+    clock = FakeClock()
+    sched = Scheduler(clock)
+    release = threading.Event()
+    other: list[float] = []
+    sched.add(release.wait, Every(1), "hung")
+    sched.add(lambda: other.append(clock.monotonic()), Every(1), "other")
+    await sched.start()
+    try:
+        for _ in range(3):
+            await clock.advance(1)
+            await asyncio.sleep(0.02)
+        await sched.stop(grace_s=0.1)
+    finally:
+        release.set()
+    assert len(other) >= 3
+    assert sched.health()["hung"]["running"] is True
+
+
+def test_worker_names_are_made_unique() -> None:
+    sched = Scheduler(FakeClock())
+
+    def read() -> None: ...
+
+    names = [sched.add(read, Every(1)).name for _ in range(3)]
+    assert names == ["read", "read_2", "read_3"]
+
+
+def _berlin():  # type: ignore[no-untyped-def]
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo("Europe/Berlin")

@@ -1,0 +1,47 @@
+"""Imports point down: core imports nothing of roost, runtime only core, features never each other."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parent.parent / "src" / "roost"
+FEATURES = {"web", "live", "store", "mqtt", "devices", "rules", "compat"}
+ALLOWED = {"core": {"core"}, "runtime": {"core", "runtime"}, **{f: {"core", "runtime", f} for f in FEATURES}}
+THIRD_PARTY_IN_CORE = {"orjson"}  # an optional accelerator, with a standard-library fallback
+
+
+def roost_imports(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module]
+        elif isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        else:
+            continue
+        found.update(names)
+    return found
+
+
+@pytest.mark.parametrize("layer", sorted(ALLOWED))
+def test_layer_imports_point_down(layer: str) -> None:
+    folder = SRC / layer
+    for path in folder.rglob("*.py"):
+        for name in roost_imports(path):
+            parts = name.split(".")
+            if parts[0] == "roost" and len(parts) > 1:
+                assert parts[1] in ALLOWED[layer], f"{path.relative_to(SRC)} imports {name}"
+
+
+def test_core_uses_the_standard_library_only() -> None:
+    import sys
+
+    for path in (SRC / "core").rglob("*.py"):
+        for name in roost_imports(path):
+            top = name.split(".")[0]
+            assert top == "roost" or top in sys.stdlib_module_names or top in THIRD_PARTY_IN_CORE, (
+                f"{path.name} imports {name}"
+            )
