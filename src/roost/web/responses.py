@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
@@ -40,14 +39,11 @@ def error_response(status: int, code: str, message: str, **details: Any) -> web.
     return json_response({"error": {"code": code, "message": message, **details}}, status=status)
 
 
-@web.middleware
-async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Turn every exception a handler raises into a JSON error reply."""
-    try:
-        return await handler(request)
-    except web.HTTPException as exc:
+def error_reply(request: web.Request, exc: Exception) -> web.Response:
+    """Return the JSON error reply for an exception a handler raised (redirects re-raise)."""
+    if isinstance(exc, web.HTTPException):
         if exc.status < 400:
-            raise
+            raise exc
         if exc.status == 413:
             message = f"request body too large; the limit is {request.app[MAX_BODY_BYTES]} bytes"
         else:
@@ -56,13 +52,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if "Allow" in exc.headers:
             response.headers["Allow"] = exc.headers["Allow"]
         return response
-    except RoostError as exc:
+    if isinstance(exc, RoostError):
         return json_response(exc.to_json(), status=exc.status)
-    except (asyncio.CancelledError, ConnectionResetError):
-        raise
-    except Exception:
-        log.exception("unhandled error in %s %s", request.method, request.path)
-        return error_response(500, "internal", "internal server error; the server log has the details")
+    log.error("unhandled error in %s %s", request.method, request.path, exc_info=exc)
+    return error_response(500, "internal", "internal server error; the server log has the details")
 
 
 def _message(exc: web.HTTPException) -> str:
