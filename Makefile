@@ -41,6 +41,7 @@ pytest: $(VENV)/.test
 bench: $(VENV)/.test
 	scripts/system-deps.sh bench
 	$(BIN)/python bench/http_state.py
+	$(BIN)/python bench/footprint.py
 
 system-deps:
 	scripts/system-deps.sh test bench
