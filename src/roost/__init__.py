@@ -3,8 +3,6 @@
 The names below are the public API; everything else may change between releases.
 """
 
-__version__ = "0.1.0"
-
 from roost.app import App
 from roost.core.errors import (
     CommandError,
@@ -16,6 +14,7 @@ from roost.core.errors import (
     UnknownPath,
 )
 from roost.core.meta import PathMeta
+from roost.core.version import __version__
 from roost.runtime.component import Component
 from roost.runtime.state import Change, StateTree
 

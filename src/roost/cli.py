@@ -11,8 +11,8 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-from roost import __version__
 from roost import app as app_module
+from roost.core.version import __version__
 
 _PACKAGE_DIR = str(Path(__file__).resolve().parent)
 

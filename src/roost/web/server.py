@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from roost import __version__
+from roost.core.version import __version__
 from roost.runtime.hub import Hub
 from roost.web.api import CoreApi
 from roost.web.openapi import build_openapi
