@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -180,6 +181,13 @@ async def test_every_failure_is_a_json_error(
         error = json.loads(await r.read())["error"]
     assert error["message"]
     assert error["code"] == (code or {415: "unsupported_media_type", 422: "invalid_arguments"}[status])
+
+
+async def test_an_oversized_body_is_refused(node: aiohttp.ClientSession) -> None:
+    big = json.dumps({"Command": {"Name": "theDoorBell.getCurrentState"}, "pad": "x" * (2 << 20)})
+    async with node.post("/", data=io.BytesIO(big.encode()), headers={"Content-Type": JSON}) as r:
+        assert r.status == 413
+        assert (await r.json())["error"]["code"] == "payload_too_large"
 
 
 async def test_a_failed_command_keeps_its_internals_out_of_the_reply(node: aiohttp.ClientSession) -> None:
