@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
+import time as time_module
 from datetime import time
 from pathlib import Path
 from typing import Any
@@ -109,6 +111,39 @@ def test_run_keeps_failing_handlers_on_schedule_until_the_flag_stops_it() -> Non
     assert application.app.server is None  # port None: no HTTP
     # The dict the program passed in holds the final contents, as raspend's own would.
     assert initial == {"site": "cellar", "counter": {"runs": 6}}
+
+
+class Reader(ThreadHandlerBase):
+    """raspend's README pattern: several readers create their group's dict in prepare()."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def prepare(self) -> None:
+        if "basement" not in self.sharedDict:
+            time_module.sleep(0.02)  # widen the gap raspend's lock closed
+            self.sharedDict["basement"] = {}
+        self.sharedDict["basement"][self.name] = 0
+
+    def invoke(self) -> None:
+        self.sharedDict["basement"][self.name] += 1
+
+
+async def test_prepares_do_not_interleave_so_no_reader_wipes_another() -> None:
+    application = RaspendApplication()
+    names = [f"room{i}" for i in range(6)]
+    for name in names:
+        application.createWorkerThread(Reader(name), 60)
+    await application.app.start()
+    try:
+        for _ in range(300):
+            if application.app.state.get("basement") == dict.fromkeys(names, 1):
+                break
+            await asyncio.sleep(0.01)
+        assert application.getSharedDict()["basement"] == dict.fromkeys(names, 1)
+        assert all(w.status.errors == 0 for w in application.app.hub.scheduler.workers.values())
+    finally:
+        await application.app.stop()
 
 
 def test_initial_shared_dict_is_in_the_state_tree() -> None:

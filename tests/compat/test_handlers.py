@@ -142,7 +142,7 @@ class Sensor(ThreadHandlerBase):
 
 def test_prepare_is_retried_until_it_succeeds_then_never_again() -> None:
     sensor = Sensor(failures=1)
-    run = HandlerRun(sensor, threading.Event())
+    run = HandlerRun(sensor, threading.Event(), threading.Lock())
     with pytest.raises(OSError, match="bus not ready"):
         run()
     run()
@@ -153,7 +153,7 @@ def test_prepare_is_retried_until_it_succeeds_then_never_again() -> None:
 def test_no_run_starts_once_stopping() -> None:
     sensor = Sensor(failures=0)
     stopping = threading.Event()
-    run = HandlerRun(sensor, stopping)
+    run = HandlerRun(sensor, stopping, threading.Lock())
     run()
     stopping.set()
     run()

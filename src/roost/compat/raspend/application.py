@@ -52,7 +52,8 @@ class RaspendApplication:
             self._store.root.update(sharedDict)
         self._shutdownFlag = hub.stopping
         # Handed out for programs that lock around their own read-modify-write
-        # sequences; roost itself never takes it, so it cannot stall a reader.
+        # sequences, and held around prepare() as raspend did; readers, commands
+        # and invoke() never take it.
         self._dataLock = threading.Lock()
         self._component = RaspendComponent(hub, self._store, self._app.request_stop)
         self._app.add_component(self._component)
@@ -122,7 +123,7 @@ class RaspendApplication:
             raise TypeError("Your 'threadHandler' must be derived from 'WorkerThreads.ThreadHandlerBase'!")
         handler.setSharedDict(self._store.root)
         handler.setShutdownFlag(self._shutdownFlag)
-        run = HandlerRun(handler, self._shutdownFlag)
+        run = HandlerRun(handler, self._shutdownFlag, self._dataLock)
         worker = self._app.hub.scheduler.add(run, trigger, type(handler).__name__)
         self._component.handlers.append((run, worker))
         return len(self._component.handlers)

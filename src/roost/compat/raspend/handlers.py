@@ -79,13 +79,20 @@ class ThreadHandlerBase(ABC):
 class HandlerRun:
     """The callable a roost worker runs for one handler: prepare() until it succeeded, then invoke().
 
-    Once `stopping` is set no invoke() starts, as in raspend's loop: a run that
-    was already queued when the node began to stop returns at once.
+    prepare() holds `access_lock` (the program's getAccessLock()), as raspend's
+    did: handlers commonly run `if group not in sharedDict: sharedDict[group] = {}`
+    there, which is only safe if no other handler's prepare() runs in between.
+    invoke() runs without it. Once `stopping` is set no invoke() starts, as in
+    raspend's loop: a run that was already queued when the node began to stop
+    returns at once.
     """
 
-    def __init__(self, handler: ThreadHandlerBase, stopping: threading.Event) -> None:
+    def __init__(
+        self, handler: ThreadHandlerBase, stopping: threading.Event, access_lock: threading.Lock
+    ) -> None:
         self.handler = handler
         self.stopping = stopping
+        self.access_lock = access_lock
         self.prepared = False
         self._lock = threading.Lock()
 
@@ -93,7 +100,8 @@ class HandlerRun:
         """Run the handler's prepare() unless it has already succeeded."""
         with self._lock:
             if not self.prepared:
-                self.handler.prepare()
+                with self.access_lock:
+                    self.handler.prepare()
                 self.prepared = True
 
     def __call__(self) -> None:
