@@ -116,6 +116,7 @@ async def test_cmd_get_answers_the_result(node: aiohttp.ClientSession, query: st
 
 
 async def test_post_answers_the_payload_plus_result(node: aiohttp.ClientSession) -> None:
+    # The shape raspend 2.0.4 answered: the posted JSON, every key kept, plus Command.Result.
     payload = {"Command": {"Name": "theDoorBell.ring", "Args": {"times": 2}}, "ElementId": "btn-7"}
     async with node.post("/", json=payload) as r:
         assert r.status == 200
