@@ -64,6 +64,12 @@ async def node(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> AsyncIterator
     application.addCommand(theDoorBell.ring)
     application.addCommand(theDoorBell.explode)
     application.updateSharedDict({"ground_floor": {"kitchen": 23.5, "living_room": 23.6}, "ü": "ä"})
+
+    @application.app.command(name="aaa.native")
+    def native() -> str:
+        """A roost command beside the program's."""
+        return "native"
+
     await application.app.start(host="127.0.0.1", port=0)
     try:
         async with aiohttp.ClientSession(base_url=application.app.url) as session:
@@ -84,6 +90,9 @@ async def test_cmds_lists_raspends_shape_then_typed_commands(node: aiohttp.Clien
     assert headers["Access-Control-Allow-Origin"] == "*"
     assert body["Commands"][:2] == RASPEND_CMDS["Commands"]
     assert body["Commands"][2]["Command"]["Args"] == {"times": "int", "loud": "bool"}
+    names = [c["Command"]["Name"] for c in body["Commands"]]
+    assert names[2:] == ["theDoorBell.ring", "theDoorBell.explode", "aaa.native"]  # the program's first
+    assert (await get_json(node, "/cmd?name=aaa.native"))[2] == "native"
 
 
 @pytest.mark.parametrize(
