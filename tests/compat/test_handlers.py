@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -28,15 +29,10 @@ def local(dt: datetime) -> datetime:
     return dt.replace(tzinfo=BERLIN).astimezone(UTC)
 
 
-def first_fire(rule_args: dict[str, object], now: datetime = NOW) -> datetime | None:
-    rule = scheduled_rule(
-        rule_args.get("time"),  # type: ignore[arg-type]
-        rule_args.get("date"),  # type: ignore[arg-type]
-        rule_args.get("type"),  # type: ignore[arg-type]
-        rule_args.get("factor", 1),  # type: ignore[arg-type]
-        BERLIN,
-        now,
-    )
+def first_fire(rule_args: dict[str, Any], now: datetime = NOW) -> datetime | None:
+    """Return the first run of createScheduledWorkerThread's arguments, called at `now`."""
+    args = (rule_args.get("time"), rule_args.get("date"), rule_args.get("type"), rule_args.get("factor", 1))
+    rule = scheduled_rule(*args, BERLIN, now)
     return rule.next_fire(local(now))
 
 
@@ -99,7 +95,7 @@ def test_daily_keeps_wall_time_across_dst() -> None:
         ({"type": ScheduleRepetitionType.DAILY, "factor": "2"}, TypeError),
     ],
 )
-def test_invalid_schedules_fail_as_in_raspend(args: dict[str, object], error: type[Exception]) -> None:
+def test_invalid_schedules_fail_as_in_raspend(args: dict[str, Any], error: type[Exception]) -> None:
     with pytest.raises(error):
         first_fire(args)
 
