@@ -15,6 +15,7 @@ from roost import __version__
 from roost import app as app_module
 
 _PACKAGE_DIR = str(Path(__file__).resolve().parent)
+_LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def _add_run_options(
@@ -86,7 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the `roost` command; return the exit status."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command == "raspend":
+        _log_roost_only(args.log_level)
+    else:
+        logging.basicConfig(level=args.log_level, format=_LOG_FORMAT)
     options = app_module.RunOptions(args.host, args.port, args.data_dir)
     if args.command == "demo":
         from roost.demo import build_demo
@@ -145,6 +149,18 @@ def _exec_program(program: Path, argv: list[str], options: app_module.RunOptions
         logging.getLogger("roost.cli").debug("traceback", exc_info=True)
         return 2
     return None
+
+
+def _log_roost_only(level: str) -> None:
+    # raspend programs call logging.basicConfig(filename=...) themselves, which does
+    # nothing once the root logger has a handler; so roost logs on its own logger
+    # and leaves the root logger to the program.
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter(_LOG_FORMAT))
+    log = logging.getLogger("roost")
+    log.addHandler(handler)
+    log.setLevel(level)
+    log.propagate = False
 
 
 def _one_line(exc: BaseException) -> str:

@@ -124,6 +124,9 @@ def test_scheduled_csv_writer_writes_every_second_and_stops_cleanly(raspend: Any
     first, second = (datetime.fromisoformat(stamp) for stamp, _ in rows[:2])
     assert 0.8 < (second - first).total_seconds() < 1.2
     assert writer.proc.returncode == 0
+    # The program's own logging.basicConfig(filename=...) took effect; roost logs apart.
+    assert "INFO:root:Starting (PID=" in (tmp_path / "csvwriter.log").read_text()
+    assert "INFO roost.app: stopping" in writer.output()
 
 
 def test_without_a_port_nothing_is_served_and_workers_run(raspend: Any, tmp_path: Path) -> None:

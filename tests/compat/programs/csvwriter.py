@@ -2,6 +2,7 @@
 
 import argparse
 import datetime
+import logging
 import os
 
 from raspend import RaspendApplication, ScheduleRepetitionType, ThreadHandlerBase
@@ -34,6 +35,8 @@ def main():
     parser.add_argument("--port", type=int, default=None)
     parser.add_argument("--csv", required=True)
     args = parser.parse_args()
+    logging.basicConfig(filename="csvwriter.log", level=logging.INFO)
+    logging.info("Starting (PID=%d)", os.getpid())
 
     myApp = RaspendApplication(args.port)
     myApp.createWorkerThread(CountUp(), 0.1)
