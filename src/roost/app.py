@@ -42,6 +42,21 @@ _cli_options: RunOptions | None = None
 _apps: weakref.WeakSet[App] = weakref.WeakSet()
 
 
+def log_to_stderr(level: str | int = "INFO") -> None:
+    """Send roost's own log records to stderr, once; the root logger stays the program's.
+
+    Programs often call `logging.basicConfig(filename=...)` themselves, which does
+    nothing once the root logger has a handler, so roost never configures it.
+    """
+    logger = logging.getLogger("roost")
+    logger.setLevel(level)
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.propagate = False
+
+
 def default_data_dir(name: str) -> Path:
     """Return `$ROOST_DATA_DIR`, else `$XDG_DATA_HOME/roost/<name>` (~/.local/share by default)."""
     if env := os.environ.get("ROOST_DATA_DIR"):
@@ -63,7 +78,7 @@ class App:
         name: str = "roost",
         *,
         host: str = "127.0.0.1",
-        port: int = 8080,
+        port: int | None = 8080,
         data_dir: str | Path | None = None,
         timezone: str | None = None,
         latitude: float | None = None,
@@ -80,9 +95,12 @@ class App:
         tz = resolve_timezone(timezone)
         path = Path(data_dir) if data_dir is not None else default_data_dir(name)
         self.hub = Hub(name, clock or SystemClock(), tz, path, command_timeout_s=command_timeout_s)
+        # port=None: no HTTP server at all (workers, components and bridges still run),
+        # unless start() or the `roost` command's --port asks for one.
+        self.http = port is not None
         self.web_settings = WebSettings(
             host=host,
-            port=port,
+            port=8080 if port is None else port,
             max_body_bytes=max_body_bytes,
             idle_timeout_s=idle_timeout_s,
             cors_origins=tuple(cors_origins),
@@ -210,7 +228,7 @@ class App:
         return f"http://{self.web_settings.host}:{self.port}"
 
     async def start(self, host: str | None = None, port: int | None = None) -> None:
-        """Start the hub, its components and workers, then the server. Loop only."""
+        """Start the hub, its components and workers, then the server (if any). Loop only."""
         settings = self.web_settings
         if host is not None or port is not None:
             settings = WebSettings(
@@ -222,9 +240,14 @@ class App:
                 cors_origins=settings.cors_origins,
             )
             self.web_settings = settings
+        if port is not None:
+            self.http = True
         self.hub.data_dir.mkdir(parents=True, exist_ok=True)
         self._stop_requested = asyncio.Event()
         await self.hub.start()
+        if not self.http:
+            log.info("no HTTP server (port None)")
+            return
         self.server = WebServer(self.hub, settings)
         try:
             await self.server.start()
@@ -272,6 +295,8 @@ class App:
             if opts.data_dir is not None:
                 self.hub.data_dir = opts.data_dir
         self.ran = True
+        if not logging.getLogger("roost").handlers:
+            log_to_stderr()
         try:
             asyncio.run(self.serve(host, port))
         except OSError as exc:

@@ -1,4 +1,4 @@
-"""The `roost` command: run the demo home or a user program."""
+"""The `roost` command: run the demo home, a user program, or a raspend program."""
 
 from __future__ import annotations
 
@@ -17,12 +17,12 @@ from roost.core.version import __version__
 _PACKAGE_DIR = str(Path(__file__).resolve().parent)
 
 
-def _add_run_options(parser: argparse.ArgumentParser, default_port: str) -> None:
-    parser.add_argument(
-        "--host",
-        default=None,
-        help="address to listen on (default 127.0.0.1, this machine only; 0.0.0.0 opens it to the LAN)",
-    )
+def _add_run_options(
+    parser: argparse.ArgumentParser,
+    default_port: str,
+    default_host: str = "127.0.0.1, this machine only; 0.0.0.0 opens it to the LAN",
+) -> None:
+    parser.add_argument("--host", default=None, help=f"address to listen on (default {default_host})")
     parser.add_argument(
         "--port", type=int, default=None, help=f"TCP port for the page and the API (default {default_port})"
     )
@@ -64,13 +64,29 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("program", type=Path, help="the Python file to run")
     run.add_argument("args", nargs="*", help="arguments for the program itself, after --")
     _add_run_options(run, "the program's, else 8080")
+
+    raspend = sub.add_parser(
+        "raspend",
+        help="run an unmodified raspend 2.x program",
+        usage="roost raspend [--host HOST] [--port PORT] [--data-dir DIR] PROGRAM.py [ARGS...]",
+        description="Run PROGRAM.py, a raspend 2.x program, on roost: `import raspend` gets roost's "
+        "implementation, and ARGS go to the program (e.g. its own --port). roost's options come "
+        "before PROGRAM.py and win over what the program asks for. See docs/raspend.md.",
+    )
+    raspend.add_argument("program", type=Path, help="the raspend program to run")
+    raspend.add_argument("args", nargs=argparse.REMAINDER, help="arguments passed on to the program")
+    _add_run_options(
+        raspend,
+        "the program's; none if it passes None",
+        "0.0.0.0, every interface, as raspend did; 127.0.0.1 keeps it to this machine",
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the `roost` command; return the exit status."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app_module.log_to_stderr(args.log_level)
     options = app_module.RunOptions(args.host, args.port, args.data_dir)
     if args.command == "demo":
         from roost.demo import build_demo
@@ -78,11 +94,41 @@ def main(argv: Sequence[str] | None = None) -> int:
         app_module._cli_options = options
         build_demo().run()
         return 0
+    if args.command == "raspend":
+        return run_raspend_program(args.program, list(args.args), options)
     return run_program(args.program, list(args.args), options)
 
 
 def run_program(program: Path, argv: list[str], options: app_module.RunOptions) -> int:
     """Execute a user program as `__main__` and run the App it creates."""
+    status = _exec_program(program, argv, options)
+    if status is not None:
+        return status
+    apps = [a for a in app_module.apps_created() if not a.ran]
+    if not apps:
+        if any(a.ran for a in app_module.apps_created()):
+            return 0
+        print(f"roost: {program} creates no roost App", file=sys.stderr)
+        return 2
+    apps[-1].run()
+    return 0
+
+
+def run_raspend_program(program: Path, argv: list[str], options: app_module.RunOptions) -> int:
+    """Execute an unmodified raspend program with `import raspend` resolving to roost's."""
+    from roost.compat.raspend.aliases import install_aliases
+
+    install_aliases()  # for this process only: it ends with the program
+    # RaspendApplication.run() blocks until the node stops; there is nothing to run after it.
+    status = _exec_program(program, argv, options)
+    return 0 if status is None else status
+
+
+_namespaces: list[dict[str, object]] = []
+
+
+def _exec_program(program: Path, argv: list[str], options: app_module.RunOptions) -> int | None:
+    # Run the file as __main__ with its own argv; return an exit status if it failed.
     if not program.is_file():
         print(f"roost: no such program file: {program}", file=sys.stderr)
         return 2
@@ -91,7 +137,7 @@ def run_program(program: Path, argv: list[str], options: app_module.RunOptions) 
     sys.path.insert(0, str(program.resolve().parent))
     try:
         # Keep the program's namespace alive: it holds the App that may still need running.
-        namespace = runpy.run_path(str(program), run_name="__main__")
+        _namespaces.append(runpy.run_path(str(program), run_name="__main__"))
     except SystemExit:
         raise
     except BaseException as exc:
@@ -100,15 +146,7 @@ def run_program(program: Path, argv: list[str], options: app_module.RunOptions) 
         print(f"roost: {program} failed: {_one_line(exc)}", file=sys.stderr)
         logging.getLogger("roost.cli").debug("traceback", exc_info=True)
         return 2
-    apps = [a for a in app_module.apps_created() if not a.ran]
-    if not apps:
-        if any(a.ran for a in app_module.apps_created()):
-            return 0
-        print(f"roost: {program} creates no roost App", file=sys.stderr)
-        return 2
-    apps[-1].run()
-    del namespace
-    return 0
+    return None
 
 
 def _one_line(exc: BaseException) -> str:

@@ -14,6 +14,7 @@ from roost.core.errors import RoostError
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# A typed key: aiohttp warns about plain string keys, and warnings are errors in the tests.
 MAX_BODY_BYTES = web.AppKey("max_body_bytes", int)
 
 _CODES = {

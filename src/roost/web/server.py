@@ -58,7 +58,10 @@ class WebServer:
             add_routes = getattr(component, "add_routes", None)
             if add_routes is not None:
                 add_routes(app)
-        if not any(r.resource and r.resource.canonical == "/" for r in app.router.routes()):
+        # Only a GET of its own replaces the page: raspend's compat layer takes POST /.
+        if not any(
+            r.method == "GET" and r.resource and r.resource.canonical == "/" for r in app.router.routes()
+        ):
             app.router.add_get("/", self.index)
         app.router.add_static("/static", STATIC_DIR, append_version=False)
         return app

@@ -1,0 +1,187 @@
+"""raspend's HTTP interface on roost's server: `/data`, `/cmds`, `/cmd` and `POST /`.
+
+The JSON shapes are raspend 2.0.4's (see docs/raspend.md); its failure modes are
+not. Every error is roost's JSON error object with a 4xx/5xx status, never an
+HTML page or a dropped connection; `/data` serves the state tree from its cached
+encoding, without a lock, so no worker can stall a reader. Like raspend, every
+answer carries `Access-Control-Allow-Origin: *`, because raspend front ends are
+often served from another origin on the same Pi.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from roost.compat.raspend.commands import describe
+from roost.core import codec
+from roost.core.errors import BadRequest, InvalidArguments, RoostError, UnknownPath
+from roost.core.paths import split_path
+from roost.core.tree import get_node
+from roost.runtime.hub import Hub
+
+Handler = Callable[[web.Request], Awaitable[web.Response]]
+_CORS = {"Access-Control-Allow-Origin": "*"}
+_PREFLIGHT = {
+    **_CORS,
+    "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+    "Access-Control-Allow-Headers": "X-Requested-With, Content-Type",
+}
+_USAGE = 'expected {"Command": {"Name": "object.method", "Args": {...}}}'
+
+
+class UnsupportedMediaType(RoostError):
+    """A POST whose body is not declared as JSON."""
+
+    status = 415
+    code = "unsupported_media_type"
+
+
+def json_reply(value: Any, status: int = 200) -> web.Response:
+    """Return `value` as JSON with raspend's content type and CORS header."""
+    return web.Response(
+        body=codec.dumps(value),
+        status=status,
+        content_type="application/json",
+        charset="utf-8",
+        headers=_CORS,
+    )
+
+
+def _with_cors(handler: Handler) -> Handler:
+    # The error middleware would answer a RoostError too, but without the CORS
+    # header a browser front end on another origin could not read the message.
+    async def wrapped(request: web.Request) -> web.Response:
+        try:
+            return await handler(request)
+        except RoostError as exc:
+            return json_reply(exc.to_json(), exc.status)
+
+    return wrapped
+
+
+class RaspendApi:
+    """The route handlers. `order` lists the program's commands in the order it added them."""
+
+    def __init__(self, hub: Hub, order: list[str], read_timeout_s: float = 10.0) -> None:
+        self.hub = hub
+        self.order = order
+        self.read_timeout_s = read_timeout_s
+
+    def add_routes(self, app: web.Application) -> None:
+        """Register the routes on `app`."""
+        router = app.router
+        router.add_get("/data", _with_cors(self.get_data))
+        router.add_get("/data/{path:.*}", _with_cors(self.get_data_path))
+        router.add_get("/cmds", _with_cors(self.list_commands))
+        router.add_get("/cmd", _with_cors(self.call_get))
+        router.add_post("/", _with_cors(self.call_post))
+        for path in ("/", "/data", "/data/{path:.*}", "/cmds", "/cmd"):
+            router.add_route("OPTIONS", path, self.preflight)
+
+    async def get_data(self, request: web.Request) -> web.Response:
+        """Return the whole shared dict (the state tree), encoded once per change."""
+        _, body = self.hub.state.encoded()
+        return web.Response(body=body, content_type="application/json", charset="utf-8", headers=_CORS)
+
+    async def get_data_path(self, request: web.Request) -> web.Response:
+        """Return the value at `/data/a/b`, or a 404 error where raspend answered the whole dict."""
+        path = request.match_info["path"]
+        try:
+            node = get_node(self.hub.state.snapshot().root, split_path(path))
+        except (KeyError, TypeError):
+            raise UnknownPath(path) from None
+        return json_reply(node)
+
+    async def list_commands(self, request: web.Request) -> web.Response:
+        """Return `{"Commands": [{"Command": {"Name", "Args", "URL"}}, ...]}`, the program's first."""
+        specs = {spec.name: spec for spec in self.hub.commands.specs()}
+        names = [n for n in dict.fromkeys(self.order) if n in specs]
+        names += [n for n in specs if n not in set(names)]
+        return json_reply({"Commands": [describe(specs[n]) for n in names]})
+
+    async def call_get(self, request: web.Request) -> web.Response:
+        """Call `/cmd?name=x&arg=value` and return the result as JSON."""
+        query = request.query
+        name = query.get("name")
+        if name is None:
+            raise BadRequest("missing query parameter 'name': use /cmd?name=COMMAND&ARG=VALUE")
+        args: dict[str, Any] = {}
+        for key, value in query.items():
+            if key != "name":
+                args.setdefault(key, value)  # raspend took the first of repeated parameters
+        return json_reply(await self.hub.commands.call(name, args))
+
+    async def call_post(self, request: web.Request) -> web.Response:
+        """Call the command in `{"Command": {"Name", "Args"}}`; answer the same JSON plus `Result`."""
+        if request.content_type != "application/json":
+            raise UnsupportedMediaType("invalid media type; expecting 'application/json'")
+        try:
+            async with asyncio.timeout(self.read_timeout_s):
+                body = await request.read()
+        except TimeoutError:
+            raise BadRequest(f"request body not received within {self.read_timeout_s:g} s") from None
+        payload = codec.loads(body)
+        command = payload.get("Command") if isinstance(payload, dict) else None
+        if not isinstance(command, dict) or "Name" not in command:
+            raise BadRequest(_USAGE)
+        name = command["Name"]
+        if not isinstance(name, str):
+            raise BadRequest(f'"Name" must be a string; {_USAGE}')
+        args = command.get("Args")
+        if args is None:
+            args = {}
+        if not isinstance(args, dict):
+            raise InvalidArguments('"Args" must be a JSON object of arguments')
+        command["Result"] = await self.hub.commands.call(name, args)
+        return json_reply(payload)
+
+    async def preflight(self, request: web.Request) -> web.Response:
+        """Answer a browser's CORS preflight, as raspend did, so front ends can POST."""
+        return web.Response(status=200, headers=_PREFLIGHT)
+
+    def openapi_paths(self) -> dict[str, Any]:
+        """Describe the raspend routes for /api/openapi.json."""
+        json_ok = {"description": "JSON", "content": {"application/json": {"schema": {}}}}
+        error = {
+            "description": "error",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
+        return {
+            "/data": {"get": {"summary": "raspend: the whole shared dict", "responses": {"200": json_ok}}},
+            "/data/{path}": {
+                "get": {
+                    "summary": "raspend: the value at a path of the shared dict",
+                    "parameters": [
+                        {"name": "path", "in": "path", "required": True, "schema": {"type": "string"}}
+                    ],
+                    "responses": {"200": json_ok, "400": error, "404": error},
+                }
+            },
+            "/cmds": {"get": {"summary": "raspend: every command", "responses": {"200": json_ok}}},
+            "/cmd": {
+                "get": {
+                    "summary": "raspend: call a command with query parameters",
+                    "parameters": [
+                        {"name": "name", "in": "query", "required": True, "schema": {"type": "string"}}
+                    ],
+                    "responses": {
+                        "200": json_ok,
+                        **{str(s): error for s in (400, 404, 422, 500, 504)},
+                    },
+                }
+            },
+            "/": {
+                "post": {
+                    "summary": 'raspend: call {"Command": {"Name", "Args"}}; answered with "Result" added',
+                    "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}},
+                    "responses": {
+                        "200": json_ok,
+                        **{str(s): error for s in (400, 404, 413, 415, 422, 500, 504)},
+                    },
+                }
+            },
+        }

@@ -1,0 +1,149 @@
+"""Fixtures for raspend programs run through `python -m roost raspend` as real subprocesses."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+PROGRAMS = Path(__file__).resolve().parent / "programs"
+
+
+def free_port() -> int:
+    """Return a TCP port that was free a moment ago."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Reply:
+    """Status, headers and body of one HTTP exchange."""
+
+    def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def json(self) -> Any:
+        """Return the body decoded as JSON."""
+        return json.loads(self.body)
+
+
+class RaspendProcess:
+    """`roost raspend PROGRAM --port P ARGS` on 127.0.0.1, with its data in a temp dir."""
+
+    def __init__(
+        self, program: str, args: list[str], tmp_path: Path, port_to: str | None = "program"
+    ) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = tmp_path / f"{program}-{self.port}.log"
+        self._log = self.log_path.open("wb")
+        port = ["--port", str(self.port)]
+        roost_options = ["--host", "127.0.0.1", "--data-dir", str(tmp_path / "data")]
+        roost_options += port if port_to == "roost" else []
+        program_args = [*(port if port_to == "program" else []), *args]
+        command = [sys.executable, "-m", "roost", "raspend", *roost_options, str(PROGRAMS / program)]
+        self.proc = subprocess.Popen(
+            [*command, *program_args],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            cwd=tmp_path,
+        )
+
+    def wait_ready(self, timeout_s: float = 15.0) -> None:
+        """Wait until the server answers, or fail with the process's output."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                pytest.fail(f"roost raspend exited with {self.proc.returncode}:\n{self.output()}")
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        pytest.fail(f"roost raspend did not answer within {timeout_s} s:\n{self.output()}")
+
+    def request(
+        self, method: str, path: str, body: bytes | None = None, content_type: str = "application/json"
+    ) -> Reply:
+        """Send one request and return the reply, error statuses included."""
+        headers = {"Content-Type": content_type} if body is not None else {}
+        req = urllib.request.Request(self.url + path, data=body, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=5) as r:
+                return Reply(r.status, dict(r.headers), r.read())
+        except urllib.error.HTTPError as e:
+            with e:
+                return Reply(e.code, dict(e.headers), e.read())
+
+    def get(self, path: str) -> Reply:
+        """GET `path`."""
+        return self.request("GET", path)
+
+    def post_json(self, value: Any, path: str = "/") -> Reply:
+        """POST `value` as JSON."""
+        return self.request("POST", path, json.dumps(value).encode())
+
+    def wait_for(self, path: str, predicate: Any, timeout_s: float = 10.0) -> Any:
+        """Poll GET `path` until `predicate(json)` holds; return that JSON."""
+        deadline = time.monotonic() + timeout_s
+        last: Any = None
+        while time.monotonic() < deadline:
+            reply = self.get(path)
+            if reply.status == 200:
+                last = reply.json()
+                if predicate(last):
+                    return last
+            time.sleep(0.05)
+        pytest.fail(f"{path} never satisfied the condition; last {last!r}\n{self.output()}")
+
+    def terminate(self, timeout_s: float = 10.0) -> float:
+        """Send SIGTERM and return how long the process took to exit."""
+        started = time.monotonic()
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout_s)
+        return time.monotonic() - started
+
+    def output(self) -> str:
+        """Return what the process printed so far."""
+        self._log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        """Kill the process if it still runs."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+        self._log.close()
+
+
+@pytest.fixture
+def raspend(tmp_path: Path) -> Iterator[Any]:
+    """Start programs with `raspend("doorbell.py", [...])`; all are killed afterwards.
+
+    The free port goes to the program's own `--port` (`port_to="program"`), to
+    roost's (`"roost"`, before the program's name), or nowhere (None).
+    """
+    started: list[RaspendProcess] = []
+
+    def start(program: str, args: list[str] | None = None, port_to: str | None = "program") -> RaspendProcess:
+        process = RaspendProcess(program, args or [], tmp_path, port_to)
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.stop()
