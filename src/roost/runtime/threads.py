@@ -68,6 +68,10 @@ class DaemonPool:
             func, loop, fut = job
             with self._lock:
                 self._waiting -= 1
+                # The caller gave up (cancelled at shutdown) before the call began: skip it.
+                # Reading done() from this thread is a benign race; worst case it runs once.
+                if fut.done():
+                    continue
                 self._busy += 1
             try:
                 result: Any = func()

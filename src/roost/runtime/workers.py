@@ -213,17 +213,18 @@ class Scheduler:
                 await worker.pool.run(worker.func)
             status.last_ok = True
         except asyncio.CancelledError:
+            # Stopped mid-run: not a finished run, so it is not counted.
+            status.running = False
             raise
         except Exception as exc:
             status.errors += 1
             status.last_error = f"{type(exc).__name__}: {exc}"
             status.last_error_at = started
             log.exception("worker %s raised; it keeps its schedule", worker.name)
-        finally:
-            status.running = False
-            status.runs += 1
-            status.last_run = started
-            status.last_duration_s = self._clock.monotonic() - t0
+        status.running = False
+        status.runs += 1
+        status.last_run = started
+        status.last_duration_s = self._clock.monotonic() - t0
 
 
 async def _as_awaitable(value: Awaitable[Any] | Any) -> Any:
