@@ -38,11 +38,12 @@ class LiveCounters:
         self.messages[(transport, kind)] += 1
         self.bytes_sent[transport] += size
 
-    def health(self, clients: dict[str, int]) -> dict[str, Any]:
+    def health(self, clients: dict[str, int], lagging: int) -> dict[str, Any]:
         """Return the /healthz entry."""
         return {
             "ok": True,
             "clients": clients,
+            "lagging": lagging,
             "messages_sent": sum(self.messages.values()),
             "updates_coalesced": self.coalesced_batch + self.coalesced_client,
             "updates_dropped": self.dropped,
@@ -50,7 +51,7 @@ class LiveCounters:
             "refused": dict(sorted(self.refused.items())),
         }
 
-    def metrics(self, clients: dict[str, int]) -> list[Metric]:
+    def metrics(self, clients: dict[str, int], lagging: int) -> list[Metric]:
         """Return the metric families."""
         return [
             Metric(
@@ -58,6 +59,12 @@ class LiveCounters:
                 "gauge",
                 "Connected live clients by transport.",
                 [({"transport": t}, float(n)) for t, n in sorted(clients.items())],
+            ),
+            Metric.single(
+                "roost_live_lagging_clients",
+                "gauge",
+                "Clients whose socket is full, so that updates wait in their backlog.",
+                lagging,
             ),
             Metric(
                 "roost_live_connections_total",

@@ -240,8 +240,8 @@ class LiveHub(Component):
 
     def health(self) -> dict[str, Any]:
         """Return clients, messages, coalesced and dropped updates, closes by reason."""
-        return self.counters.health(self.client_counts())
+        return self.counters.health(self.client_counts(), len(self._lagging))
 
     def metrics(self) -> list[Metric]:
         """Return the live metric families."""
-        return self.counters.metrics(self.client_counts())
+        return self.counters.metrics(self.client_counts(), len(self._lagging))

@@ -33,5 +33,6 @@ class LiveSettings:
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
-            if value is not None and value <= 0:
+            least = 0 if f.name == "batch_window_s" else 1e-9  # a zero window: every loop iteration
+            if value is not None and value < least:
                 raise ValueError(f"LiveSettings.{f.name} must be positive, not {value!r}")
