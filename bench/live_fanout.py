@@ -423,10 +423,15 @@ def drive(args: argparse.Namespace) -> None:
     header = f"{'ws':>5} {'run':<11} {'clients':>7} {'deliv%':>7} {'p50ms':>7} {'p99ms':>7} {'maxms':>7}"
     print(header + f" {'cpu%':>6} {'rssMB':>6} {'peakMB':>6}")
     for n in sizes:
+        runs: dict[bool, list[dict[str, float]]] = {False: [], True: []}
+        for r in range(args.repeat):
+            # Alternate the order (ABBA...): on a shared machine a later run can be
+            # slower for reasons of its own, which a fixed order would pin on the stuck client.
+            for stuck in (False, True) if r % 2 == 0 else (True, False):
+                runs[stuck].append(run_once(args, n, stuck))
         medians = {}
         for stuck in (False, True):
-            runs = [run_once(args, n, stuck) for _ in range(args.repeat)]
-            m = medians[stuck] = median_of(runs)
+            m = medians[stuck] = median_of(runs[stuck])
             label = "+1 stuck" if stuck else "baseline"
             print(
                 f"{n:>5} {label:<11} {m['clients']:>7.0f} {m['delivered_pct']:>7.2f} {m['p50_ms']:>7.1f} "
