@@ -1,7 +1,7 @@
 """LiveHub: fans the state tree's change stream out to WebSocket and SSE clients.
 
-One listener on the change stream appends each change to the current batch; a
-timer `batch_window_s` later hands the batch to every client (client.py decides
+One listener on the change stream appends each change to the current batch,
+which goes to every client at most once per `batch_window_s` (client.py decides
 between writing it at once and folding it into a backlog). Writers never wait:
 the listener only appends. Clients that lag are polled until their socket
 drains; one that takes nothing for `stuck_timeout_s` is closed.
@@ -61,6 +61,7 @@ class LiveHub(Component):
         self._per_address: Counter[str] = Counter()
         self._batch: list[Change] = []
         self._flush_handle: asyncio.TimerHandle | None = None
+        self._last_flush = float("-inf")
         self._drain_handle: asyncio.TimerHandle | None = None
         self._tick_handle: asyncio.TimerHandle | None = None
         self._unsubscribe: Any = None
@@ -186,8 +187,12 @@ class LiveHub(Component):
             return  # a client that connects later starts from a snapshot or the ring buffer
         self._batch.append(change)
         if self._flush_handle is None:
+            # A throttle, not a debounce: the first change after a quiet window goes
+            # out at once (with whatever else this loop iteration delivers); changes
+            # that follow within the window wait for its end and go out together.
             loop = asyncio.get_running_loop()
-            self._flush_handle = loop.call_later(self.settings.batch_window_s, self._flush)
+            delay = self._last_flush + self.settings.batch_window_s - loop.time()
+            self._flush_handle = loop.call_later(max(0.0, delay), self._flush)
 
     def _flush(self) -> None:
         if self._flush_handle is not None:
@@ -195,6 +200,7 @@ class LiveHub(Component):
             self._flush_handle = None
         if not self._batch:
             return
+        self._last_flush = asyncio.get_running_loop().time()
         batch = Batch(self._batch)
         self._batch = []
         self.counters.coalesced_batch += batch.coalesced

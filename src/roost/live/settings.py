@@ -9,8 +9,9 @@ from dataclasses import dataclass, fields
 class LiveSettings:
     """Limits and timings of live push. Change them before the app starts."""
 
-    # Changes within this window go out as one message per client. Long enough to
-    # coalesce a worker's burst of writes, short enough not to be seen.
+    # At most one change message per client per window: a change after a quiet
+    # window goes out at once, later ones within it together at its end. Long
+    # enough to coalesce a busy tree's writes, short enough not to be seen.
     batch_window_s: float = 0.02
     # WebSocket ping frames and SSE comment lines: keep NAT and proxies open and
     # find dead peers (a WebSocket without a pong for half the interval is closed).
