@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+from roost.live import LiveSettings
+
 # Values this big fill a small socket buffer in a few writes.
 BIG = "x" * 32_768
 
@@ -88,3 +90,15 @@ async def test_a_stuck_sse_client_is_closed_too(start_live, probes, eventually) 
     await fill_until_lagging(app)
     await eventually(lambda: app.live.counters.closes["stuck"] == 1)
     assert app.live.client_counts()["sse"] == 0
+
+
+async def test_shutdown_drops_a_stalled_client(app, probes) -> None:
+    app.live.settings = LiveSettings(**TIGHT)
+    await app.start(host="127.0.0.1", port=0)
+    try:
+        stalled = await probes.raw_ws(app)
+        await fill_until_lagging(app)
+    finally:
+        await app.stop()
+    assert app.live.counters.closes["shutdown"] == 1
+    await stalled.wait_closed()

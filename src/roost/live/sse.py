@@ -40,7 +40,8 @@ class EventStreamClient(Client):
         return sse_event(payload)
 
     def _finish(self, abort: bool) -> None:
-        if abort:
+        if abort or not self.writable():
+            # The end of the stream would queue behind what the peer is not reading.
             self.transport.abort()
         if not self.done.done():
             self.done.set_result(None)

@@ -56,7 +56,8 @@ class WebSocketClient(Client):
     def _finish(self, abort: bool) -> None:
         for task in self.calls:
             task.cancel()
-        if abort:
+        if abort or not self.writable():
+            # A close frame would queue behind what the peer is not reading.
             self.transport.abort()
         elif not self.ws.closed:
             self.live.track(self.ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down"))
