@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 LINT_DIRS := $(wildcard src tests bench)
 PORT   ?= 8080
 
-.PHONY: demo test lint typecheck pytest bench setup system-deps clean
+.PHONY: demo test lint typecheck pytest bench bench-live setup system-deps clean
 
 $(VENV)/.base: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ bench: $(VENV)/.test
 	scripts/system-deps.sh bench
 	$(BIN)/python bench/http_state.py
 	$(BIN)/python bench/footprint.py
+
+## Live fan-out: 100/500/1000 WebSocket + 100 SSE clients, 10 changes/s (LIVE_ARGS="--repeat 3" for medians)
+bench-live: $(VENV)/.test
+	$(BIN)/python bench/live_fanout.py $(LIVE_ARGS)
 
 system-deps:
 	scripts/system-deps.sh test bench

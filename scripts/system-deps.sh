@@ -4,7 +4,7 @@
 set -euo pipefail
 
 declare -A NEED=(
-  [test]=""
+  [test]="chromium"
   [bench]="wrk"
 )
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar, overload
 
 from roost.core.schedule import Daily, Repeating, Unit, parse_days, parse_time
+from roost.live import LiveHub
 from roost.runtime.clock import Clock, SystemClock, resolve_timezone
 from roost.runtime.component import Component
 from roost.runtime.hub import Hub
@@ -107,6 +108,11 @@ class App:
         )
         self.server: WebServer | None = None
         self.ran = False
+
+        # -- built-in features, each a Component (the web server picks up their routes) --
+        # Live push on /api/live and /api/events; tune with `app.live.settings = LiveSettings(...)`.
+        self.live = self.hub.add_component(LiveHub(self.hub))
+
         self._stop_requested: asyncio.Event | None = None
         _apps.add(self)
 

@@ -48,3 +48,20 @@ def test_split_path_rejects(path: str) -> None:
 )
 def test_pattern_matching(pattern: str, path: str, expected: bool) -> None:
     assert compile_pattern(pattern).matches(path) is expected
+
+
+@pytest.mark.parametrize(
+    ("pattern", "prefix", "expected"),
+    [
+        ("basement/*", "basement", True),
+        ("basement/*", "plugs", False),
+        ("*/temp", "plugs", True),
+        ("plugs/**", "plugs/tv", True),
+        ("a/b/c", "a", True),
+        # A wildcard inside a key: `abc` can match `a?c` although it does not start with `a/`.
+        ("a?c/x", "abc", True),
+        ("ab*/x", "abz", True),
+    ],
+)
+def test_could_match_below(pattern: str, prefix: str, expected: bool) -> None:
+    assert compile_pattern(pattern).could_match_below(prefix) is expected

@@ -11,6 +11,7 @@
     │   └── UnknownCommand (404 unknown_command)
     ├── PayloadTooLarge (413 payload_too_large)
     ├── InvalidArguments (422 invalid_arguments)
+    ├── TooManyRequests (429 too_many_requests)
     ├── CommandTimeout (504 command_timeout)
     └── Unavailable (503 unavailable)
 
@@ -108,6 +109,13 @@ class InvalidArguments(RoostError):
         else:
             super().__init__(message, argument=argument)
         self.argument = argument
+
+
+class TooManyRequests(RoostError):
+    """A per-client limit (connections, calls in flight) is reached; retry later."""
+
+    status = 429
+    code = "too_many_requests"
 
 
 class CommandTimeout(RoostError):

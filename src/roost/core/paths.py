@@ -69,7 +69,13 @@ class PathPattern:
 
     def could_match_below(self, prefix: str) -> bool:
         """Return True if some path at or below `prefix` might match (cheap, may say yes wrongly)."""
-        literal = self.text.split("*", 1)[0].split("?", 1)[0].rstrip("/")
+        # The keys before the first wildcard; a key holding one (`a?c`) is not literal.
+        fixed: list[str] = []
+        for key in self.text.strip("/").split("/"):
+            if "*" in key or "?" in key:
+                break
+            fixed.append(key)
+        literal = "/".join(fixed)
         return is_within(literal, prefix) or is_within(prefix, literal)
 
 

@@ -48,9 +48,12 @@ class WebServer:
     def build(self) -> web.Application:
         """Return the aiohttp application with every route of the core and the components."""
         middlewares = [self._middleware]
-        if self.settings.cors_origins:
-            middlewares.insert(0, _cors_middleware(tuple(self.settings.cors_origins)))
+        cors = _cors(tuple(self.settings.cors_origins)) if self.settings.cors_origins else None
+        if cors is not None:
+            middlewares.insert(0, cors[0])
         app = web.Application(client_max_size=self.settings.max_body_bytes, middlewares=middlewares)
+        if cors is not None:
+            app.on_response_prepare.append(cors[1])
         app[MAX_BODY_BYTES] = self.settings.max_body_bytes
         self.api.add_routes(app)
         app.router.add_get("/api/openapi.json", self.openapi)
@@ -129,22 +132,32 @@ def _bound_port(runner: web.AppRunner, fallback: int) -> int:
     return fallback
 
 
-def _cors_middleware(origins: tuple[str, ...]) -> Any:
+def _cors(origins: tuple[str, ...]) -> tuple[Any, Any]:
+    """Return the preflight middleware and the response-prepare hook that adds CORS headers."""
     allow_all = "*" in origins
 
-    @web.middleware
-    async def cors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    def allowed_origin(request: web.Request) -> str | None:
         origin = request.headers.get("Origin")
-        allowed = origin is not None and (allow_all or origin in origins)
-        if request.method == "OPTIONS" and allowed and "Access-Control-Request-Method" in request.headers:
-            response: web.StreamResponse = web.Response(status=204)
-        else:
-            response = await handler(request)
-        if allowed and origin is not None:
+        return origin if origin is not None and (allow_all or origin in origins) else None
+
+    @web.middleware
+    async def preflight(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if (
+            request.method == "OPTIONS"
+            and allowed_origin(request)
+            and "Access-Control-Request-Method" in request.headers
+        ):
+            return web.Response(status=204)
+        return await handler(request)
+
+    async def add_headers(request: web.Request, response: web.StreamResponse) -> None:
+        # On prepare, not after the handler returns: a streamed response (SSE) has
+        # sent its headers long before its handler returns.
+        origin = allowed_origin(request)
+        if origin is not None:
             response.headers["Access-Control-Allow-Origin"] = origin
             response.headers["Vary"] = "Origin"
             response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
             response.headers["Access-Control-Allow-Headers"] = "Content-Type, Last-Event-ID"
-        return response
 
-    return cors
+    return preflight, add_headers
