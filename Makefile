@@ -3,9 +3,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
-# bench/ arrives with the benchmarks; lint only the folders that exist.
-LINT_DIRS := $(wildcard src tests bench)
 PORT   ?= 8080
+LINT_DIRS := src tests bench
 
 .PHONY: demo test lint typecheck pytest bench bench-live setup system-deps clean
 
