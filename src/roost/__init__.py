@@ -18,12 +18,14 @@ from roost.core.errors import (
 from roost.core.meta import PathMeta
 from roost.runtime.component import Component
 from roost.runtime.state import Change, StateTree
+from roost.store import HistorySettings
 
 __all__ = [
     "App",
     "Change",
     "CommandError",
     "Component",
+    "HistorySettings",
     "InvalidArguments",
     "InvalidPath",
     "InvalidValue",

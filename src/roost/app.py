@@ -22,6 +22,7 @@ from roost.runtime.hub import Hub
 from roost.runtime.state import StateTree
 from roost.runtime.triggers import Cron, Sun, SunEvent
 from roost.runtime.workers import Every, Trigger, Worker
+from roost.store import HistorySettings, Recorder
 from roost.web.server import WebServer, WebSettings
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,7 @@ class App:
         idle_timeout_s: float = 15.0,
         command_timeout_s: float = 30.0,
         clock: Clock | None = None,
+        history: HistorySettings | bool = True,
     ) -> None:
         self.name = name
         self.latitude = latitude
@@ -89,6 +91,13 @@ class App:
         )
         self.server: WebServer | None = None
         self.ran = False
+
+        # -- history (issue 4): a recorder of numeric state, unless history=False ------
+        self.history: Recorder | None = None
+        if history is not False:
+            settings = history if isinstance(history, HistorySettings) else HistorySettings()
+            self.history = self.hub.add_component(Recorder(self.hub, settings))
+
         self._stop_requested: asyncio.Event | None = None
         _apps.add(self)
 
