@@ -44,6 +44,12 @@ class UnknownSeries(NotFound):
         self.paths = list(paths)
 
 
+# Databases open in this process: other processes are kept out by the VFS lock, but
+# two stores of one process would each think they are the only writer.
+_open_paths: set[Path] = set()
+_open_paths_lock = threading.Lock()
+
+
 class HistoryStore:
     """The history database at `path`: samples in, series out."""
 
@@ -60,13 +66,35 @@ class HistoryStore:
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
         self._closed = False
+        self._registered: Path | None = None
 
     # -- lifecycle -------------------------------------------------------------
 
     def open(self) -> None:
-        """Create or open the database, apply migrations and rebuild memory. Blocks."""
+        """Create or open the database, apply migrations and rebuild memory. Blocks.
+
+        Raise HistoryUnavailable if another process (or store) has it open.
+        """
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._engine = self._writer.start()
+        resolved = self.path.resolve()
+        with _open_paths_lock:
+            if resolved in _open_paths:
+                raise db.HistoryUnavailable(
+                    f"the history database {self.path} is open in this process already"
+                )
+            _open_paths.add(resolved)
+            self._registered = resolved
+        try:
+            self._engine = self._writer.start()
+        except BaseException:
+            self._unregister()
+            raise
+
+    def _unregister(self) -> None:
+        with _open_paths_lock:
+            if self._registered is not None:
+                _open_paths.discard(self._registered)
+                self._registered = None
 
     def _open_engine(self) -> Engine:
         conn = db.connect(self.path, writer=True)
@@ -110,6 +138,7 @@ class HistoryStore:
             for conn in self._readers:
                 conn.close()
             self._readers.clear()
+        self._unregister()
 
     @property
     def engine(self) -> Engine:

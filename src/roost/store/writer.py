@@ -107,6 +107,8 @@ class Writer:
         if self._closed:
             return
         self._closed = True
+        if self._thread.ident is None:  # never started
+            return
         self._queue.put(None)
         self._thread.join()
 
