@@ -2,9 +2,10 @@
 
 An import commits its progress (byte offset, line, counts) in the same
 transaction as each batch of samples, so an interrupted import resumes exactly
-after the last committed batch: no row is lost or stored twice. A file is known
-by a hash of its first 64 KiB, so a log that has grown since is continued, and
-one imported completely is not imported again.
+after the last committed batch: no row is lost or stored twice. A file is
+recognised by what was imported of it (a hash of up to its first 64 KiB), so a
+log that has grown since is continued, and one imported completely is not
+imported again.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import hashlib
 import math
 import sqlite3
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import IO, Any
@@ -53,18 +54,20 @@ class ImportReport:
 
 @dataclass(frozen=True, slots=True)
 class _Progress:
-    fingerprint: str
+    id: int | None
     name: str
+    head_len: int
+    head_hash: str
     offset: int
     line: int
     rows: int
     bad: int
 
 
-def fingerprint(path: Path) -> str:
-    """Return the identity of a CSV file: the hash of its first 64 KiB."""
+def head_hash(path: Path, length: int) -> str:
+    """Return the hash of the first `length` bytes of a file."""
     with path.open("rb") as f:
-        return hashlib.sha256(f.read(_FINGERPRINT_BYTES)).hexdigest()
+        return hashlib.sha256(f.read(length)).hexdigest()
 
 
 def parse_row(fields: list[str], order: tuple[int, int, int], tz: tzinfo) -> Sample:
@@ -135,9 +138,8 @@ def import_csv(
     `on_progress(bytes_done, bytes_total, rows)` is called after each committed batch.
     """
     report = ImportReport()
-    key = fingerprint(file)
     size = file.stat().st_size
-    done = store.submit(Call(lambda engine: _load_progress(engine, key))).result()
+    done = store.submit(Call(lambda engine: _find_progress(engine, file, size))).result()
     with file.open("rb") as f:
         order, header_end = _read_header(f)
         offset, line = header_end, 1 if header_end else 0
@@ -172,10 +174,20 @@ def import_csv(
                     break
             else:
                 eof = True
+            head = min(offset, _FINGERPRINT_BYTES)
             progress = _Progress(
-                key, file.name, offset, line, report.total_rows + len(batch), report.total_bad + batch_bad
+                done.id if done else None,
+                file.name,
+                head,
+                head_hash(file, head),
+                offset,
+                line,
+                report.total_rows + len(batch),
+                report.total_bad + batch_bad,
             )
-            store.submit(Append(batch, now_ms, _save_progress(progress), hold=not eof)).result()
+            row_ids: list[int] = []
+            store.submit(Append(batch, now_ms, _save_progress(progress, row_ids), hold=not eof)).result()
+            done = replace(progress, id=row_ids[0]) if row_ids else progress
             report.rows += len(batch)
             report.bad += batch_bad
             report.total_rows, report.total_bad = progress.rows, progress.bad
@@ -221,22 +233,36 @@ def _read_header(f: IO[bytes]) -> tuple[tuple[int, int, int], int]:
     return (0, 1, 2), 0
 
 
-def _load_progress(engine: Engine, key: str) -> _Progress | None:
-    row = engine.conn.execute(
-        "SELECT name, offset, line, rows, bad FROM imports WHERE fingerprint = ?", (key,)
-    ).fetchone()
-    return None if row is None else _Progress(key, row[0], row[1], row[2], row[3], row[4])
+def _find_progress(engine: Engine, file: Path, size: int) -> _Progress | None:
+    """Return the progress of an earlier import of `file`: the one whose imported head it starts with."""
+    rows = engine.conn.execute(
+        "SELECT id, name, head_len, head_hash, offset, line, rows, bad FROM imports ORDER BY head_len DESC"
+    ).fetchall()
+    for row in rows:
+        progress = _Progress(*row)
+        if progress.offset <= size and head_hash(file, progress.head_len) == progress.head_hash:
+            return progress
+    return None
 
 
-def _save_progress(p: _Progress) -> Callable[[sqlite3.Connection], None]:
+def _save_progress(p: _Progress, row_ids: list[int]) -> Callable[[sqlite3.Connection], None]:
+    """Return what writes `p` in the batch's transaction; a new row's id is appended to `row_ids`."""
+
     def save(conn: sqlite3.Connection) -> None:
-        conn.execute(
-            "INSERT INTO imports (fingerprint, name, offset, line, rows, bad, updated)"
-            " VALUES (?, ?, ?, ?, ?, ?, strftime('%s', 'now'))"
-            " ON CONFLICT (fingerprint) DO UPDATE SET name = excluded.name, offset = excluded.offset,"
-            " line = excluded.line, rows = excluded.rows, bad = excluded.bad, updated = excluded.updated",
-            (p.fingerprint, p.name, p.offset, p.line, p.rows, p.bad),
-        )
+        values = (p.name, p.head_len, p.head_hash, p.offset, p.line, p.rows, p.bad)
+        if p.id is None:
+            cur = conn.execute(
+                "INSERT INTO imports (name, head_len, head_hash, offset, line, rows, bad, updated)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, strftime('%s', 'now'))",
+                values,
+            )
+            row_ids.append(int(cur.lastrowid or 0))
+        else:
+            conn.execute(
+                "UPDATE imports SET name = ?, head_len = ?, head_hash = ?, offset = ?, line = ?, rows = ?,"
+                " bad = ?, updated = strftime('%s', 'now') WHERE id = ?",
+                (*values, p.id),
+            )
 
     return save
 

@@ -24,6 +24,8 @@ from roost.core.errors import Unavailable
 DB_FILE = "history.db"
 PAGE_SIZE = 4096
 _BUSY_TIMEOUT_S = 5.0
+# Another process holds the database for as long as it runs: no point waiting long for it.
+_OPEN_TIMEOUT_S = 0.25
 
 
 class HistoryUnavailable(Unavailable):
@@ -44,14 +46,14 @@ def _connect_raw(path: Path) -> sqlite3.Connection:
             uri=True,
             isolation_level=None,
             check_same_thread=False,
-            timeout=_BUSY_TIMEOUT_S,
+            timeout=_OPEN_TIMEOUT_S,
         )
     except sqlite3.OperationalError as exc:
         if "no such vfs" not in str(exc):
             raise
     # Not a unix system: the default VFS (with its -shm file) works the same, writing a little more.
     return sqlite3.connect(
-        _uri(path, None), uri=True, isolation_level=None, check_same_thread=False, timeout=_BUSY_TIMEOUT_S
+        _uri(path, None), uri=True, isolation_level=None, check_same_thread=False, timeout=_OPEN_TIMEOUT_S
     )
 
 
@@ -74,6 +76,7 @@ def connect(path: Path, *, writer: bool) -> sqlite3.Connection:
         else:
             conn.execute("PRAGMA query_only = ON")
         conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()
+        conn.execute(f"PRAGMA busy_timeout = {int(_BUSY_TIMEOUT_S * 1000)}")
     except sqlite3.OperationalError as exc:
         if "locked" in str(exc) or "busy" in str(exc):
             raise HistoryUnavailable(
@@ -106,11 +109,13 @@ def _m1_initial(conn: sqlite3.Connection) -> None:
         )
     # Samples committed but not yet sealed into `raw`; emptied when chunks are sealed.
     conn.execute("CREATE TABLE log (id INTEGER PRIMARY KEY, data BLOB NOT NULL)")
-    # CSV imports, so that an interrupted one resumes where it stopped.
+    # CSV imports, so that an interrupted one resumes where it stopped. A file is
+    # recognised by the hash of its first head_len bytes (up to 64 KiB, all imported).
     conn.execute(
         "CREATE TABLE imports ("
-        " fingerprint TEXT PRIMARY KEY, name TEXT NOT NULL, offset INTEGER NOT NULL, line INTEGER NOT NULL,"
-        " rows INTEGER NOT NULL, bad INTEGER NOT NULL, updated REAL NOT NULL) WITHOUT ROWID"
+        " id INTEGER PRIMARY KEY, name TEXT NOT NULL, head_len INTEGER NOT NULL, head_hash TEXT NOT NULL,"
+        " offset INTEGER NOT NULL, line INTEGER NOT NULL, rows INTEGER NOT NULL, bad INTEGER NOT NULL,"
+        " updated REAL NOT NULL)"
     )
 
 

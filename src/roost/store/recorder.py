@@ -224,6 +224,8 @@ class Recorder(Component):
 
     async def flush(self) -> int:
         """Commit every buffered sample now; return how many were committed. Loop only."""
+        # Changes already written reach listeners on the next loop iteration: let them.
+        await asyncio.sleep(0)
         async with self._flush_lock:
             store = self.store
             now = self.hub.clock.time()

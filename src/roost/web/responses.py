@@ -15,6 +15,8 @@ from roost.core.errors import RoostError
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# The body limit, for the 413 message (an AppKey: plain string keys warn since aiohttp 3.9).
+MAX_BODY_BYTES = web.AppKey("max_body_bytes", int)
 
 _CODES = {
     400: "bad_request",
@@ -48,7 +50,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if exc.status < 400:
             raise
         if exc.status == 413:
-            message = f"request body too large; the limit is {request.app['max_body_bytes']} bytes"
+            message = f"request body too large; the limit is {request.app[MAX_BODY_BYTES]} bytes"
         else:
             message = _message(exc)
         response = error_response(exc.status, _CODES.get(exc.status, "http_error"), message)

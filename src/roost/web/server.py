@@ -15,7 +15,7 @@ from roost import __version__
 from roost.runtime.hub import Hub
 from roost.web.api import CoreApi
 from roost.web.openapi import build_openapi
-from roost.web.responses import Handler, error_middleware, json_response
+from roost.web.responses import MAX_BODY_BYTES, Handler, error_middleware, json_response
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "static"
@@ -51,7 +51,7 @@ class WebServer:
         if self.settings.cors_origins:
             middlewares.insert(0, _cors_middleware(tuple(self.settings.cors_origins)))
         app = web.Application(client_max_size=self.settings.max_body_bytes, middlewares=middlewares)
-        app["max_body_bytes"] = self.settings.max_body_bytes
+        app[MAX_BODY_BYTES] = self.settings.max_body_bytes
         self.api.add_routes(app)
         app.router.add_get("/api/openapi.json", self.openapi)
         for component in self.hub.components:
