@@ -131,7 +131,14 @@ async def test_values_set_before_start_are_recorded_at_start(tmp_path: Path, clo
 
 
 async def test_stop_commits_everything(tmp_path: Path, clock: FakeClock) -> None:
-    node = App("rec", data_dir=tmp_path, port=0, clock=clock, history=HistorySettings(commit_interval_s=3600))
+    node = App(
+        "rec",
+        data_dir=tmp_path,
+        port=0,
+        timezone="Europe/Berlin",
+        clock=clock,
+        history=HistorySettings(commit_interval_s=3600),
+    )
     await node.start(port=0)
     for i in range(50):
         node.state["n"] = i

@@ -133,9 +133,10 @@ class Scheduler:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
         deadline = self._clock.monotonic() + grace_s
-        while any(w.pool and w.pool.busy for w in self.workers.values()):
+        # Queued calls too: a run whose task was cancelled before its thread took it still runs.
+        while any(w.pool and w.pool.unfinished for w in self.workers.values()):
             if self._clock.monotonic() >= deadline:
-                stuck = [w.name for w in self.workers.values() if w.pool and w.pool.busy]
+                stuck = [w.name for w in self.workers.values() if w.pool and w.pool.unfinished]
                 log.warning("workers still running at shutdown, left behind: %s", ", ".join(stuck))
                 break
             await asyncio.sleep(0.05)

@@ -10,6 +10,12 @@ second node or an import from writing under the recorder's feet.
 The writer runs in WAL mode with `synchronous=FULL`: each commit is on disk when
 it returns, so a power cut loses at most the samples of one commit interval,
 and WAL never leaves a half-written transaction behind.
+
+Pages are 1 KiB, not SQLite's usual 4 KiB. A commit of a few samples changes
+one page, and its WAL frame (page plus 24 bytes) then dirties one 4 KiB block
+of the file, or two where it straddles one; a 4 KiB page's frame always
+straddles two. Measured by bench/history.py, that is a third fewer bytes
+written per hour, with the same size on disk and the same query speed.
 """
 
 from __future__ import annotations
@@ -22,7 +28,10 @@ from urllib.parse import quote
 from roost.core.errors import Unavailable
 
 DB_FILE = "history.db"
-PAGE_SIZE = 4096
+PAGE_SIZE = 1024
+# Checkpoint after this many WAL frames (4 MiB): rarer checkpoints copy a page
+# changed by many commits to the database file once.
+WAL_AUTOCHECKPOINT = 4096
 _BUSY_TIMEOUT_S = 5.0
 # Another process holds the database for as long as it runs: no point waiting long for it.
 _OPEN_TIMEOUT_S = 0.25
@@ -71,6 +80,7 @@ def connect(path: Path, *, writer: bool) -> sqlite3.Connection:
             if str(mode).lower() != "wal":
                 raise HistoryUnavailable(f"cannot switch {path} to WAL mode (it stays {mode})")
             conn.execute("PRAGMA synchronous = FULL")
+            conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT}")
             # Some builds zero every freed page; that is pure extra writing for us.
             conn.execute("PRAGMA secure_delete = OFF")
         else:

@@ -126,6 +126,9 @@ class Recorder(Component):
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
+            # Writes from threads after the hub's last delivery are still in its buffer.
+            for change in self.hub.state.changes_since(self._seen_seq) or ():
+                self._on_change(change)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
