@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: demo test lint typecheck pytest bench setup system-deps clean
+.PHONY: demo test lint typecheck pytest bench bench-history setup system-deps clean
 
 $(VENV)/.base: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ pytest: $(VENV)/.test
 bench: $(VENV)/.test
 	scripts/system-deps.sh bench
 	$(BIN)/python bench/http_state.py
+
+## History: ingest, bytes per sample, year chart, bytes written per hour (a few minutes)
+bench-history: $(VENV)/.test
+	$(BIN)/python bench/history.py
 
 system-deps:
 	scripts/system-deps.sh test bench

@@ -1,15 +1,16 @@
-"""Chunk BLOBs and their rows: samples of a series' hour, buckets of a series' day, month or year.
+"""Chunk BLOBs and their rows: samples of a series' day, buckets of a series' day, month or year.
 
 Rows are keyed by one integer, `series_id << 44 | ms`, so that a series' chunks
 sit together in time order in a plain rowid table: no separate index, and a
 range of time is one range of keys. 44 bits of milliseconds reach the year 2527;
 the 19 bits left name up to half a million series.
 
-A raw row holds the samples of one local hour (at most 4096; a busier hour
+A raw row holds the samples of one local day (at most 4096; a busier day
 gets several rows). A rollup row holds a few hundred buckets: the 5-minute
 buckets of a local day, the hourly ones of a local month, the daily ones of a
 local year. Decoding cost is mostly per row, so a year chart reads 12 rows,
-not 365.
+not 365; and rows of a few KiB fill SQLite's pages (with overflow pages) far
+better than rows of half a page would.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ _HOUR_MS = 3_600_000
 _DAY_MS = 24 * _HOUR_MS
 # The longest a rollup row can span, by bucket width (a DST day has 25 hours).
 ROW_SPAN_MS = {300: 25 * _HOUR_MS, 3600: 31 * _DAY_MS + _HOUR_MS, 86400: 366 * _DAY_MS + _HOUR_MS}
-RAW_ROW_SPAN_MS = _HOUR_MS
+RAW_ROW_SPAN_MS = 25 * _HOUR_MS
 
 
 def row_bounds(cal: Calendar, width_s: int, bucket_start: int) -> tuple[int, int]:

@@ -3,13 +3,13 @@
 Only the writer thread calls it. A batch is added to the series' tails and open
 buckets first (under the store lock, so queries see it at once), then one
 transaction writes what is due: late samples merged into rows on disk, sealed
-hours and days, and the log row that makes the rest durable. Only after the
+days, and the log row that makes the rest durable. Only after the
 commit does memory forget what went to disk, so a failed commit loses nothing:
 the next one retries it.
 
 What one commit writes, and why it is little: one log row (the new samples
-since the last commit, usually one page); once an hour, each series' sealed
-raw row and the log emptied; once a day, each series' three rollup rows.
+since the last commit, usually one page); once a day, each series' raw row and
+rollup rows, and the log rows they made redundant deleted.
 """
 
 from __future__ import annotations
@@ -96,6 +96,8 @@ class Engine:
         self._pending_count = 0
         self._late_raw: list[tuple[SeriesState, Sequence[int], Sequence[float]]] = []
         self._late_rollup: list[tuple[SeriesState, Sequence[int], Sequence[float]]] = []
+        # The log's rows in order: (row id, newest sample time per series id in it).
+        self._log_rows: list[tuple[int, dict[int, int]]] = []
         self._purge_cursor = 0
 
     def close(self) -> None:
@@ -112,27 +114,54 @@ class Engine:
     def load(self) -> None:
         """Rebuild memory from the database: tails from the log, open buckets from today's raw rows."""
         c = self.conn
-        logged: dict[int, list[tuple[int, float]]] = {}
-        for (blob,) in c.execute("SELECT data FROM log ORDER BY id"):
+        for series_id, path, rolled_until in c.execute(
+            "SELECT id, path, rolled_until FROM series ORDER BY id"
+        ):
+            sealed_until = max(rolled_until, self._sealed_through(series_id))
+            self._register(SeriesState(series_id, path, sealed_until, rolled_until, persisted=True))
+        tails: dict[int, list[tuple[int, float]]] = {}
+        unknown: set[int] = set()
+        for row_id, blob in c.execute("SELECT id, data FROM log ORDER BY id").fetchall():
+            newest: dict[int, int] = {}
             for series_id, ts, values in chunks.decode_log(blob):
-                logged.setdefault(series_id, []).extend(zip(ts, values, strict=True))
-        rows = c.execute("SELECT id, path, rolled_until FROM series ORDER BY id").fetchall()
-        for series_id, path, rolled_until in rows:
-            newest = c.execute(
-                "SELECT data FROM raw WHERE id >= ? AND id <= ? ORDER BY id DESC LIMIT 1",
-                (key(series_id, 0), key(series_id, chunks.MAX_TS)),
-            ).fetchone()
-            sealed_until = rolled_until
-            if newest is not None:
-                sealed_until = max(sealed_until, chunks.decode_samples(newest[0])[0][-1] + 1)
-            state = SeriesState(series_id, path, sealed_until, rolled_until, persisted=True)
-            tail = sorted(logged.pop(series_id, ()), key=itemgetter(0))
-            state.tail_ts.extend(t for t, _ in tail)
-            state.tail_v.extend(v for _, v in tail)
+                state = self.by_id.get(series_id)
+                if state is None:
+                    unknown.add(series_id)
+                    continue
+                newest[series_id] = max(newest.get(series_id, -1), max(ts))
+                # Samples before sealed_until have been sealed into raw rows since; the rest is the tail.
+                tails.setdefault(series_id, []).extend(
+                    p for p in zip(ts, values, strict=True) if p[0] >= state.sealed_until
+                )
+            self._log_rows.append((row_id, newest))
+        if unknown:
+            log.warning("history log holds samples of unknown series %s; ignored", sorted(unknown))
+        for series_id, samples in tails.items():
+            samples.sort(key=itemgetter(0))
+            state = self.by_id[series_id]
+            state.tail_ts.extend(t for t, _ in samples)
+            state.tail_v.extend(v for _, v in samples)
+        for state in self.series.values():
             self._rebuild_open(state)
-            self._register(state)
-        if logged:
-            log.warning("history log holds samples of unknown series %s; ignored", sorted(logged))
+
+    def _sealed_through(self, series_id: int) -> int:
+        """Return the instant just after the latest sample in the series' raw rows (0 if none)."""
+        c = self.conn
+        newest = c.execute(
+            "SELECT max(id) FROM raw WHERE id >= ? AND id <= ?",
+            (key(series_id, 0), key(series_id, chunks.MAX_TS)),
+        ).fetchone()[0]
+        if newest is None:
+            return 0
+        # The latest sample need not be in the row with the newest key (late samples get rows
+        # of their own), but it is in one starting at most a row's span before it.
+        latest = -1
+        for (blob,) in c.execute(
+            "SELECT data FROM raw WHERE id >= ? AND id <= ?",
+            (key(series_id, chunks.key_ts(newest) - chunks.RAW_ROW_SPAN_MS), newest),
+        ):
+            latest = max(latest, max(chunks.decode_samples(blob)[0]))
+        return latest + 1
 
     def _rebuild_open(self, state: SeriesState) -> None:
         ts: list[int] = []
@@ -144,7 +173,8 @@ class Engine:
             t, v = chunks.decode_samples(blob)
             ts += t
             values += v
-        # Tail samples before rolled_until were merged into rollup rows already (they came late).
+        # Never true after a clean run (sealed_until >= rolled_until), but cheap to be sure:
+        # tail samples before rolled_until would be in rollup rows already.
         first = bisect_left(state.tail_ts, state.rolled_until)
         ts += state.tail_ts[first:]
         values += state.tail_v[first:]
@@ -190,13 +220,18 @@ class Engine:
             return 0
         committed = self._pending_count + sum(len(ts) for _, ts, _ in self._late_raw)
         started = time.perf_counter()
-        self._write(plans, extra)
+        log_change = self._write(plans, extra)
         elapsed = time.perf_counter() - started
         with self.lock:
             for state, plan in plans:
                 state.apply(plan)
             for state in self.series.values():
                 state.persisted = True
+        deleted, added = log_change
+        if deleted:
+            del self._log_rows[:deleted]
+        if added is not None:
+            self._log_rows.append(added)
         self._pending.clear()
         self._pending_count = 0
         self._late_raw.clear()
@@ -244,7 +279,10 @@ class Engine:
         self._register(state)
         return state
 
-    def _write(self, plans: list[tuple[SeriesState, SealPlan]], extra: Callable[..., None] | None) -> None:
+    def _write(
+        self, plans: list[tuple[SeriesState, SealPlan]], extra: Callable[..., None] | None
+    ) -> tuple[int, tuple[int, dict[int, int]] | None]:
+        """Run the commit's transaction; return (log rows deleted, the log row added)."""
         c = self.conn
         c.execute("BEGIN IMMEDIATE")
         try:
@@ -260,7 +298,7 @@ class Engine:
                 self._merge_rollups(state.id, ts, values)
             for state, plan in plans:
                 self._seal(state, plan)
-            self._write_log(plans)
+            log_change = self._write_log(plans)
             if extra is not None:
                 extra(c)
             c.execute("COMMIT")
@@ -268,6 +306,7 @@ class Engine:
             if c.in_transaction:
                 c.execute("ROLLBACK")
             raise
+        return log_change
 
     def _seal(self, state: SeriesState, plan: SealPlan) -> None:
         for i, j in plan.chunks:
@@ -279,26 +318,38 @@ class Engine:
                 "UPDATE series SET rolled_until = ? WHERE id = ?", (plan.rolled_until, state.id)
             )
 
-    def _write_log(self, plans: list[tuple[SeriesState, SealPlan]]) -> None:
+    def _write_log(
+        self, plans: list[tuple[SeriesState, SealPlan]]
+    ) -> tuple[int, tuple[int, dict[int, int]] | None]:
+        """Delete the log rows whose samples are all sealed now; add the new samples still unsealed.
+
+        The log is only appended to and cut from the front: a commit writes one
+        small row, never the tails again. At a restart, a log sample older than
+        its series' raw rows is known to be sealed and skipped.
+        """
         c = self.conn
-        if any(p.chunks for _, p in plans):
-            # Sealing moved samples to raw rows: replace the whole log by what is still unsealed.
-            by_state = dict(plans)
-            entries = []
-            for state in self.series.values():
-                ts, values = state.tail_after(by_state.get(state))
-                if ts:
-                    entries.append((state.id, ts, values))
-            c.execute("DELETE FROM log")
-            if entries:
-                c.execute("INSERT INTO log (data) VALUES (?)", (chunks.encode_log(entries),))
-        elif self._pending:
-            entries = []
-            for state, parts in self._pending.items():
-                ts = [t for part in parts for t in part[0]]
-                values = [v for part in parts for v in part[1]]
-                entries.append((state.id, ts, values))
-            c.execute("INSERT INTO log (data) VALUES (?)", (chunks.encode_log(entries),))
+        sealed_until = {state.id: state.sealed_until for state in self.series.values()}
+        for state, plan in plans:
+            sealed_until[state.id] = max(state.sealed_until, plan.sealed_until, plan.rolled_until)
+        deleted = 0
+        for _, newest in self._log_rows:
+            if any(ts >= sealed_until[series_id] for series_id, ts in newest.items()):
+                break
+            deleted += 1
+        if deleted:
+            c.execute("DELETE FROM log WHERE id <= ?", (self._log_rows[deleted - 1][0],))
+        entries = []
+        newest = {}
+        for state, parts in self._pending.items():
+            until = sealed_until[state.id]
+            kept = [(t, v) for ts, values in parts for t, v in zip(ts, values, strict=True) if t >= until]
+            if kept:  # a bulk load seals most of its samples in the same commit: no log for those
+                entries.append((state.id, [t for t, _ in kept], [v for _, v in kept]))
+                newest[state.id] = max(t for t, _ in kept)
+        if not entries:
+            return deleted, None
+        cur = c.execute("INSERT INTO log (data) VALUES (?)", (chunks.encode_log(entries),))
+        return deleted, (int(cur.lastrowid or 0), newest)
 
     # -- rows on disk --------------------------------------------------------------
 
@@ -325,12 +376,12 @@ class Engine:
         )
 
     def _put_late_raw(self, series_id: int, ts: Sequence[int], values: Sequence[float]) -> None:
-        # Late samples get rows of their own, one per local hour, next to the sealed ones.
+        # Late samples get rows of their own, one per local day, next to the sealed ones.
         i, n = 0, len(ts)
         while i < n:
-            _, hour_end = self.cal.bounds(ts[i], 3600)
+            _, day_end = self.cal.day(ts[i])
             j = i
-            while j < n and ts[j] < hour_end and j - i < MAX_CHUNK_SAMPLES:
+            while j < n and ts[j] < day_end and j - i < MAX_CHUNK_SAMPLES:
                 j += 1
             self.put_raw(series_id, ts[i:j], values[i:j])
             i = j

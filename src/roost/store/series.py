@@ -1,13 +1,15 @@
 """What the writer holds in memory of one series: samples not yet sealed, buckets not yet closed.
 
 A series' samples move through three places. New samples join the *tail*
-(and, on disk, the log, one small row per commit). When the local hour of the
+(and, on disk, the log, one small row per commit). When the local day of the
 oldest tail samples has passed, they are *sealed*: packed into one `raw` row
-and dropped from the tail. Alongside, each sample is added at once to the open
-5-minute, hourly and daily buckets of its day; when the day has passed, its
-buckets are written once to the rollup tables. So a bucket is computed as
-samples arrive and written when it closes, never rescanned, and a restart
-rebuilds the open ones from the raw rows of today and the log.
+and dropped from the tail (a day of more than 4096 samples is sealed in pieces
+of that many as it goes, which bounds the tail's memory). Alongside, each
+sample is added at once to the open 5-minute, hourly and daily buckets of its
+day; when the day has passed, its buckets are written once to the rollup
+tables. So a bucket is computed as samples arrive and written when it closes,
+never rescanned, and a restart rebuilds the open ones from the log and the raw
+rows of today.
 
 Two boundaries split disk from memory: `sealed_until` (raw rows hold what came
 before, the tail what came after) and `rolled_until` (a local midnight: rollup
@@ -27,7 +29,7 @@ from dataclasses import dataclass, field
 
 from roost.core.rollup import DAY_S, WIDTHS_S, Bucket, Calendar, merge_buckets
 
-# A raw row never holds more than this many samples (about 16 KiB); a busier hour gets several.
+# A raw row never holds more than this many samples (4 to 40 KiB); a busier day gets several.
 MAX_CHUNK_SAMPLES = 4096
 
 Samples = tuple[Sequence[int], Sequence[float]]
@@ -116,9 +118,9 @@ class SeriesState:
     def _plan_chunks(self, cal: Calendar, horizon: int, plan: SealPlan) -> None:
         ts, n, i = self.tail_ts, len(self.tail_ts), 0
         while i < n:
-            _, hour_end = cal.bounds(ts[i], 3600)
-            j = bisect_left(ts, hour_end, i)
-            complete = hour_end <= horizon
+            _, day_end = cal.day(ts[i])
+            j = bisect_left(ts, day_end, i)
+            complete = day_end <= horizon
             while j - i > MAX_CHUNK_SAMPLES or (complete and i < j):
                 k = min(i + MAX_CHUNK_SAMPLES, j)
                 while k < j and ts[k] == ts[k - 1]:  # never split equal times over two rows
@@ -126,7 +128,7 @@ class SeriesState:
                 if not complete and k == j:
                     break
                 plan.chunks.append((i, k))
-                plan.sealed_until = hour_end if k == j else ts[k - 1] + 1
+                plan.sealed_until = day_end if k == j else ts[k - 1] + 1
                 i = k
             if not complete:
                 break
@@ -159,7 +161,7 @@ class SeriesState:
                 for b in buckets:
                     self.open[width].pop(b.start, None)
         self.rolled_until = max(self.rolled_until, plan.rolled_until)
-        # A sealed day had all its hours sealed in the same plan, so nothing in the tail
+        # A day's buckets are sealed with (or after) its samples, so nothing in the tail
         # precedes rolled_until; keeping sealed_until at or after it keeps "late for raw
         # rows" a superset of "late for rollup rows".
         self.sealed_until = max(self.sealed_until, plan.sealed_until, self.rolled_until)
