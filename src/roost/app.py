@@ -22,7 +22,7 @@ from roost.runtime.hub import Hub
 from roost.runtime.state import StateTree
 from roost.runtime.triggers import Cron, Sun, SunEvent
 from roost.runtime.workers import Every, Trigger, Worker
-from roost.store import HistorySettings, Recorder
+from roost.store import HistorySettings, HistoryUnavailable, Recorder
 from roost.web.server import WebServer, WebSettings
 
 log = logging.getLogger(__name__)
@@ -283,6 +283,8 @@ class App:
         self.ran = True
         try:
             asyncio.run(self.serve(host, port))
+        except HistoryUnavailable as exc:  # the data directory is in use by another node
+            raise SystemExit(f"roost: {exc}") from None
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
                 where = f"{self.web_settings.host}:{self.web_settings.port}"

@@ -93,3 +93,17 @@ def test_sigterm_loses_nothing(roost_process: Any, tmp_path: Path) -> None:
     assert proc.proc.wait(30) == 0, proc.output()
     final = int((tmp_path / "final.txt").read_text())
     assert recorded_counts(tmp_path / "data") == [float(n) for n in range(1, final + 1)]
+
+
+@pytest.mark.slow
+def test_a_second_node_on_the_same_data_dir_says_why_it_cannot_start(
+    roost_process: Any, tmp_path: Path
+) -> None:
+    program = tmp_path / "idle.py"
+    program.write_text("from roost import App\nApp('idle').run()\n")
+    first = roost_process(["run", str(program)], tmp_path)
+    first.wait_ready()
+    second = roost_process(["run", str(program)], tmp_path)
+    assert second.proc.wait(30) != 0
+    assert "in use by another process" in second.output()
+    assert "Traceback" not in second.output()

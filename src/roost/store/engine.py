@@ -204,8 +204,8 @@ class Engine:
 
         `extra` runs inside the same transaction (the CSV import records its progress there).
         `hold` says more samples of the same stretch of time follow (a bulk load in
-        batches): the hour and day of each series' newest sample then stay open, so
-        that the next batch does not find them sealed and arrive late.
+        batches): the day of each series' newest sample then stays open, so that the
+        next batch does not find it sealed and arrive late.
         """
         with self.lock:
             self._add(samples)

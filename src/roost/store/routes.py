@@ -65,8 +65,7 @@ async def _stream_csv(request: web.Request, series: list[Series]) -> web.StreamR
     await response.prepare(request)
     await response.write(b"path,resolution_s,t,min,max,mean\r\n")
     for s in series:
-        # Paths never hold a comma, quote or line break (see core.paths), so they need no quoting.
-        prefix = f"{s.path},{s.resolution_s},"
+        prefix = f"{_csv_field(s.path)},{s.resolution_s},"
         for i in range(0, len(s), _CSV_ROWS_PER_WRITE):
             rows = zip(
                 s.t[i : i + _CSV_ROWS_PER_WRITE],
@@ -79,6 +78,13 @@ async def _stream_csv(request: web.Request, series: list[Series]) -> web.StreamR
             await response.write(chunk.encode())
     await response.write_eof()
     return response
+
+
+def _csv_field(text: str) -> str:
+    # A key may hold a comma or a quote (never a line break): quote as CSV does.
+    if "," in text or '"' in text:
+        return '"' + text.replace('"', '""') + '"'
+    return text
 
 
 def openapi_paths() -> dict[str, Any]:

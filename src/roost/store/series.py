@@ -136,8 +136,8 @@ class SeriesState:
 
     def _plan_days(self, cal: Calendar, horizon: int, plan: SealPlan) -> None:
         days = sorted(self.open[DAY_S])
-        if not days:
-            return
+        if not days or cal.day(days[0])[1] > horizon:
+            return  # the usual case, checked without sorting the other tiers
         starts = {w: sorted(self.open[w]) for w in WIDTHS_S}
         for day in days:
             _, day_end = cal.day(day)
