@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from roost.store import HistoryStore
-from roost.store.csvio import ImportReport, import_csv
+from roost.store.csvio import import_csv
 
 from .conftest import BERLIN
 
@@ -112,5 +112,16 @@ def test_the_command_will_not_write_under_a_running_node(tmp_path: Path) -> None
     assert done.returncode == 2 and "in use by another process" in done.stderr
 
 
-def test_report_defaults() -> None:
-    assert ImportReport().errors == []
+def test_the_progress_bar_shows_bytes_rows_and_time_left() -> None:
+    import io
+
+    from roost.store.tool import ProgressBar
+
+    out = io.StringIO()
+    bar = ProgressBar(out, "old.csv")
+    bar.update(250, 1000, 5000)
+    bar.update(1000, 1000, 20_000)  # the last update is always drawn
+    bar.finish()
+    first, last = out.getvalue().strip("\n").split("\r")[1:]
+    assert first.startswith("old.csv [######------------------]  25%  5,000 rows")
+    assert "100%  20,000 rows" in last and "ETA 0:00" in last

@@ -169,3 +169,19 @@ def test_history_can_be_turned_off(tmp_path: Path) -> None:
     node = App("off", data_dir=tmp_path, history=False)
     assert node.history is None
     assert not any(isinstance(c, Recorder) for c in node.hub.components)
+
+
+async def test_stop_records_values_held_back(tmp_path: Path, clock: FakeClock) -> None:
+    node = App("rec", data_dir=tmp_path, port=0, timezone="Europe/Berlin", clock=clock)
+    node.meta("power", min_interval_s=60)
+    await node.start(port=0)
+    node.state["power"] = 100
+    await clock.advance(1)
+    node.state["power"] = 250  # held back: too soon after 100
+    await node.stop()
+    store = HistoryStore(tmp_path / "history.db", BERLIN)
+    store.open()
+    try:
+        assert store.query("power", T0 - 1, T0 + 10, resolution="raw")[0].mean == [100.0, 250.0]
+    finally:
+        store.close()

@@ -88,6 +88,12 @@ def _header(blob: bytes) -> tuple[int, int]:
     return read_varint(blob, 1)
 
 
+def _unit_at(blob: bytes, pos: int) -> int:
+    if pos >= len(blob) or blob[pos] > 3:
+        raise CorruptChunk("truncated chunk or bad time unit")
+    return blob[pos]
+
+
 # -- samples ---------------------------------------------------------------------
 
 
@@ -106,7 +112,7 @@ def encode_samples(ts: Sequence[int], values: Sequence[float]) -> bytes:
 def decode_samples(blob: bytes) -> tuple[list[int], list[float]]:
     """Return `(times, values)` of a samples BLOB."""
     count, pos = _header(blob)
-    unit = blob[pos]
+    unit = _unit_at(blob, pos)
     ts, pos = decode_ints(blob, pos + 1, count)
     values, pos = decode_floats(blob, pos, count)
     return _unscaled(ts, unit), values
@@ -142,7 +148,7 @@ def encode_buckets(buckets: Sequence[Bucket]) -> bytes:
 def decode_chart(blob: bytes) -> BucketColumns:
     """Return the start, count, min, max and sum columns of a buckets BLOB."""
     count, pos = _header(blob)
-    unit = blob[pos]
+    unit = _unit_at(blob, pos)
     starts, pos = decode_ints(blob, pos + 1, count)
     counts, pos = decode_ints(blob, pos, count)
     mins, pos = decode_floats(blob, pos, count)
@@ -154,7 +160,7 @@ def decode_chart(blob: bytes) -> BucketColumns:
 def decode_buckets(blob: bytes) -> list[Bucket]:
     """Return every bucket of a buckets BLOB."""
     count, pos = _header(blob)
-    unit = blob[pos]
+    unit = _unit_at(blob, pos)
     starts, pos = decode_ints(blob, pos + 1, count)
     counts, pos = decode_ints(blob, pos, count)
     columns = []
@@ -163,7 +169,7 @@ def decode_buckets(blob: bytes) -> list[Bucket]:
         columns.append(column)
     mins, maxs, sums, firsts, lasts = columns
     starts = _unscaled(starts, unit)
-    unit = blob[pos]
+    unit = _unit_at(blob, pos)
     first_offsets, pos = decode_ints(blob, pos + 1, count)
     last_offsets, pos = decode_ints(blob, pos, count)
     first_offsets = _unscaled(first_offsets, unit)

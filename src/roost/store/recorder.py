@@ -87,7 +87,6 @@ class Recorder(Component):
         self._skip_until_seq = 0
         self.committed_seq = 0
         self.dropped = 0
-        self.flush_errors = 0
         self.queries = 0
         self.query_seconds = 0.0
         self._flush_lock = asyncio.Lock()
@@ -138,7 +137,7 @@ class Recorder(Component):
         if self._store is None:
             return
         try:
-            await self.flush()
+            await self._flush(final=True)
         finally:
             store, self._store = self._store, None
             await asyncio.to_thread(store.close)
@@ -203,12 +202,12 @@ class Recorder(Component):
         self._rules[path] = rule
         return rule
 
-    def _due_samples(self, now_ms: int) -> None:
-        """Record held-back values whose interval has passed, and heartbeats of steady ones."""
+    def _due_samples(self, now_ms: int, final: bool) -> None:
+        """Record held-back values whose interval has passed (all of them if `final`), and heartbeats."""
         for path, (ts, value) in list(self._held.items()):
             rule = self._rule(path)
             last = self._last.get(path)
-            if rule is None or last is None or now_ms - last[0] >= rule.min_interval_ms:
+            if final or rule is None or last is None or now_ms - last[0] >= rule.min_interval_ms:
                 del self._held[path]
                 if rule is not None:
                     self._record(path, ts, value)
@@ -227,22 +226,22 @@ class Recorder(Component):
 
     async def flush(self) -> int:
         """Commit every buffered sample now; return how many were committed. Loop only."""
+        return await self._flush(final=False)
+
+    async def _flush(self, final: bool) -> int:
         # Changes already written reach listeners on the next loop iteration: let them.
         await asyncio.sleep(0)
         async with self._flush_lock:
             store = self.store
             now = self.hub.clock.time()
-            self._due_samples(round(now * 1000))
+            self._due_samples(round(now * 1000), final)
             batch = list(self._buffer)
             self._buffer.clear()
             seq = self._seen_seq
             self._in_flight = len(batch)
             try:
+                # If the commit fails, the writer keeps what it took and commits it with the next.
                 written = await asyncio.wrap_future(store.append(batch, round(now * 1000)))
-            except Exception:
-                # The writer keeps what it took in memory and commits it with the next batch.
-                self.flush_errors += 1
-                raise
             finally:
                 self._in_flight = 0
             self.committed_seq = max(self.committed_seq, seq)
@@ -262,8 +261,8 @@ class Recorder(Component):
                 await self.flush()
             except Unavailable:
                 return
-            except Exception:
-                log.exception("history commit failed; its samples are retried with the next one")
+            except Exception as exc:  # the writer has logged the traceback
+                log.warning("history commit failed (%s); its samples go with the next one", exc)
 
     async def _purge_loop(self) -> None:
         await self.hub.clock.sleep(_FIRST_PURGE_S)
