@@ -125,3 +125,14 @@ def test_the_progress_bar_shows_bytes_rows_and_time_left() -> None:
     first, last = out.getvalue().strip("\n").split("\r")[1:]
     assert first.startswith("old.csv [######------------------]  25%  5,000 rows")
     assert "100%  20,000 rows" in last and "ETA 0:00" in last
+
+
+def test_a_byte_order_mark_and_bytes_that_are_not_utf8(tmp_path: Path, store: HistoryStore) -> None:
+    file = tmp_path / "excel.csv"
+    file.write_bytes(
+        b"\xef\xbb\xbfrooms/a,1700000000,1\r\nrooms/\xff,1700000060,2\r\nrooms/a,1700000120,3\r\n"
+    )
+    bad: list[int] = []
+    report = import_csv(store, file, T0 + 86_400, BERLIN, on_bad=lambda line, why: bad.append(line))
+    assert (report.rows, bad) == (2, [2])
+    assert store.paths() == ["rooms/a"]

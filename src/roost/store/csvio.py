@@ -27,6 +27,7 @@ from roost.store.store import HistoryStore, normal_path
 from roost.store.writer import Append, Call
 
 BATCH_ROWS = 50_000
+_KEPT_ERRORS = 1000  # bad rows listed in the report; all are counted and passed to on_bad
 _FINGERPRINT_BYTES = 64 * 1024
 _COLUMNS = ("path", "timestamp", "value")
 _WORDS = {"true": 1.0, "false": 0.0, "on": 1.0, "off": 0.0}
@@ -160,14 +161,17 @@ def import_csv(
             for line, text, after in lines:
                 offset = after
                 report.lines += 1
-                fields = _fields(text)
-                if not fields or not "".join(fields).strip():
-                    continue
                 try:
+                    if text is None:
+                        raise BadRow("not UTF-8 text")
+                    fields = _fields(text)
+                    if not "".join(fields).strip():
+                        continue
                     batch.append(parse_row(fields, order, tz))
                 except BadRow as exc:
                     batch_bad += 1
-                    report.errors.append((line, str(exc)))
+                    if len(report.errors) < _KEPT_ERRORS:
+                        report.errors.append((line, str(exc)))
                     if on_bad is not None:
                         on_bad(line, str(exc))
                 if len(batch) >= batch_rows:
@@ -206,17 +210,18 @@ def _fields(text: str) -> list[str]:
         return [text]
 
 
-def _numbered_lines(f: IO[bytes], line: int) -> Iterator[tuple[int, str, int]]:
-    """Yield `(line number, text, offset after the line)` from the file's position on."""
+def _numbered_lines(f: IO[bytes], line: int) -> Iterator[tuple[int, str | None, int]]:
+    """Yield `(line number, text or None if not UTF-8, offset after the line)` from the position on."""
     offset = f.tell()
     for raw in f:
         line += 1
         offset += len(raw)
+        if line == 1:
+            raw = raw.removeprefix(b"\xef\xbb\xbf")  # a byte order mark, as spreadsheets write
         try:
-            text = raw.decode("utf-8")
+            yield line, raw.decode("utf-8").rstrip("\r\n"), offset
         except UnicodeDecodeError:
-            text = raw.decode("utf-8", "replace")
-        yield line, text.rstrip("\r\n"), offset
+            yield line, None, offset
 
 
 def _read_header(f: IO[bytes]) -> tuple[tuple[int, int, int], int]:

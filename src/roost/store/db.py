@@ -110,9 +110,10 @@ def _m1_initial(conn: sqlite3.Connection) -> None:
         # Buckets before this instant (ms, a local midnight) are in the rollup tables.
         " rolled_until INTEGER NOT NULL DEFAULT 0)"
     )
-    # Raw samples, one row per series per hour (split beyond 4096 samples), key = series << 44 | first ms.
+    # Raw samples, one row per series per local day (split beyond 4096), key = series << 44 | first ms.
     conn.execute("CREATE TABLE raw (id INTEGER PRIMARY KEY, n INTEGER NOT NULL, data BLOB NOT NULL)")
-    # Rollup buckets, one row per series per local day, key = series << 44 | day start ms.
+    # Rollup buckets, one row per series per local day (5 min), month (1 h) or year (1 d),
+    # key = series << 44 | start ms of that day, month or year.
     for width in (300, 3600, 86400):
         conn.execute(
             f"CREATE TABLE rollup_{width} (id INTEGER PRIMARY KEY, n INTEGER NOT NULL, data BLOB NOT NULL)"

@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 Sample = tuple[str, int, float]  # (path, ms since the epoch, value)
 
-# Seal an hour or a day only this long after it ended, so that samples still on
+# Seal a day only this long after it ended, so that samples still on
 # their way (buffered for the commit interval) seldom arrive late.
 SEAL_GRACE_MS = 30_000
 _ROLLUP_TABLES = {w: f"rollup_{w}" for w in WIDTHS_S}
