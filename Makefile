@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8080
 LINT_DIRS := src tests bench
 
-.PHONY: demo test lint typecheck pytest bench bench-live setup system-deps clean
+.PHONY: demo test lint typecheck pytest bench bench-live bench-history setup system-deps clean
 
 $(VENV)/.base: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ bench: $(VENV)/.test
 ## Live fan-out: 100/500/1000 WebSocket + 100 SSE clients, 10 changes/s (LIVE_ARGS="--repeat 3" for medians)
 bench-live: $(VENV)/.test
 	$(BIN)/python bench/live_fanout.py $(LIVE_ARGS)
+
+## History: ingest, bytes per sample, year chart, bytes written per hour (a few minutes)
+bench-history: $(VENV)/.test
+	$(BIN)/python bench/history.py
 
 system-deps:
 	scripts/system-deps.sh test bench
