@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -19,50 +21,42 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-class RoostProcess:
-    """A `roost` subprocess serving on a free port."""
+class ServerProcess:
+    """A subprocess that serves HTTP on `port`, with its output in a log file."""
 
-    def __init__(self, args: list[str], tmp_path: Path, env: dict[str, str] | None = None) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = tmp_path / f"roost-{self.port}.log"
+    def __init__(self, argv: list[str], port: int, tmp_path: Path, env: dict[str, str] | None = None) -> None:
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.log_path = tmp_path / f"server-{port}.log"
         self._log = self.log_path.open("wb")
-        full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
-        # roost's own options go right after the subcommand: after `raspend PROGRAM`
-        # they would be the program's arguments.
         self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "roost",
-                *args[:1],
-                "--port",
-                str(self.port),
-                "--data-dir",
-                str(tmp_path / "data"),
-                *args[1:],
-            ],
+            argv,
             stdout=self._log,
             stderr=subprocess.STDOUT,
-            env=full_env,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
             cwd=tmp_path,
         )
 
     def wait_ready(self, timeout_s: float = 15.0) -> None:
         """Wait until /healthz answers, or fail with the process's output."""
-        import urllib.request
-
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                pytest.fail(f"roost exited with {self.proc.returncode}:\n{self.output()}")
+                pytest.fail(f"the server exited with {self.proc.returncode}:\n{self.output()}")
             try:
                 with urllib.request.urlopen(self.url + "/healthz", timeout=1) as r:
                     if r.status == 200:
                         return
             except OSError:
                 time.sleep(0.05)
-        pytest.fail(f"roost did not answer within {timeout_s} s:\n{self.output()}")
+        pytest.fail(f"the server did not answer within {timeout_s} s:\n{self.output()}")
+
+    def terminate(self, timeout_s: float = 10.0) -> float:
+        """Send SIGTERM and return how long the process took to exit."""
+        started = time.monotonic()
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout_s)
+        return time.monotonic() - started
 
     def output(self) -> str:
         """Return what the process printed so far."""
@@ -75,3 +69,15 @@ class RoostProcess:
             self.proc.kill()
             self.proc.wait(10)
         self._log.close()
+
+
+class RoostProcess(ServerProcess):
+    """`python -m roost SUBCOMMAND ...` on a free port, with its data in `tmp_path/data`."""
+
+    def __init__(self, args: list[str], tmp_path: Path, env: dict[str, str] | None = None) -> None:
+        port = free_port()
+        # roost's own options go right after the subcommand: after `raspend PROGRAM`
+        # they would be the program's arguments.
+        argv = [sys.executable, "-m", "roost", *args[:1], "--port", str(port)]
+        argv += ["--data-dir", str(tmp_path / "data"), *args[1:]]
+        super().__init__(argv, port, tmp_path, env)

@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
 import sys
 import time
 import urllib.error
@@ -17,14 +13,9 @@ from typing import Any
 
 import pytest
 
+from support import ServerProcess, free_port
+
 PROGRAMS = Path(__file__).resolve().parent / "programs"
-
-
-def free_port() -> int:
-    """Return a TCP port that was free a moment ago."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Reply:
@@ -40,41 +31,19 @@ class Reply:
         return json.loads(self.body)
 
 
-class RaspendProcess:
+class RaspendProcess(ServerProcess):
     """`roost raspend PROGRAM --port P ARGS` on 127.0.0.1, with its data in a temp dir."""
 
     def __init__(
         self, program: str, args: list[str], tmp_path: Path, port_to: str | None = "program"
     ) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = tmp_path / f"{program}-{self.port}.log"
-        self._log = self.log_path.open("wb")
-        port = ["--port", str(self.port)]
+        port = free_port()
+        port_args = ["--port", str(port)]
         roost_options = ["--host", "127.0.0.1", "--data-dir", str(tmp_path / "data")]
-        roost_options += port if port_to == "roost" else []
-        program_args = [*(port if port_to == "program" else []), *args]
+        roost_options += port_args if port_to == "roost" else []
+        program_args = [*(port_args if port_to == "program" else []), *args]
         command = [sys.executable, "-m", "roost", "raspend", *roost_options, str(PROGRAMS / program)]
-        self.proc = subprocess.Popen(
-            [*command, *program_args],
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            cwd=tmp_path,
-        )
-
-    def wait_ready(self, timeout_s: float = 15.0) -> None:
-        """Wait until the server answers, or fail with the process's output."""
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                pytest.fail(f"roost raspend exited with {self.proc.returncode}:\n{self.output()}")
-            try:
-                with urllib.request.urlopen(self.url + "/healthz", timeout=1):
-                    return
-            except OSError:
-                time.sleep(0.05)
-        pytest.fail(f"roost raspend did not answer within {timeout_s} s:\n{self.output()}")
+        super().__init__([*command, *program_args], port, tmp_path)
 
     def request(
         self, method: str, path: str, body: bytes | None = None, content_type: str = "application/json"
@@ -109,25 +78,6 @@ class RaspendProcess:
                     return last
             time.sleep(0.05)
         pytest.fail(f"{path} never satisfied the condition; last {last!r}\n{self.output()}")
-
-    def terminate(self, timeout_s: float = 10.0) -> float:
-        """Send SIGTERM and return how long the process took to exit."""
-        started = time.monotonic()
-        self.proc.send_signal(signal.SIGTERM)
-        self.proc.wait(timeout_s)
-        return time.monotonic() - started
-
-    def output(self) -> str:
-        """Return what the process printed so far."""
-        self._log.flush()
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self) -> None:
-        """Kill the process if it still runs."""
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
-        self._log.close()
 
 
 @pytest.fixture
