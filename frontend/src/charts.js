@@ -154,7 +154,8 @@ class ChartPanel {
         {
           label: name,
           stroke: color,
-          width: 1.75,
+          // Many buckets per pixel (a year of hours): a thin line lets the band show through.
+          width: s && s.t.length > this.width() * 1.5 ? 1 : 1.75,
           paths: stepped,
           // Raw samples are real readings: show them as points once there is room.
           points: raw ? { show: (u, si, i0, i1) => i1 - i0 < this.width() / 4, size: 5, fill: color } : { show: false },
@@ -227,13 +228,13 @@ class ChartPanel {
   }
 
   _showInfo() {
-    const parts = [];
+    // Usually every path of a panel comes at one resolution: say it once, with the most points.
+    const counts = new Map();
     for (const path of this.paths) {
       const s = this.series.get(path);
-      if (s) parts.push(resolutionText(s.resolution_s, s.t.length - (s.live || 0)));
+      if (s) counts.set(s.resolution_s, Math.max(counts.get(s.resolution_s) || 0, s.t.length - (s.live || 0)));
     }
-    const unique = [...new Set(parts)];
-    this.info.textContent = unique.join("; ");
+    this.info.textContent = [...counts].map(([res, n]) => resolutionText(res, n)).join("; ");
     const first = this.series.get(this.paths[0]);
     this.el.dataset.resolution = first ? String(first.resolution_s) : "";
     this.el.dataset.points = String(this.paths.reduce((n, p) => n + (this.series.get(p)?.t.length || 0), 0));
@@ -245,6 +246,7 @@ class ChartPanel {
       const meta = this.view.meta.get(path);
       const color = this.view.palette()[this.view.colorIndex(path) % this.view.palette().length];
       let text = "";
+      let range = "";
       let when = "";
       if (data) {
         const col = 1 + i * 3;
@@ -258,8 +260,9 @@ class ChartPanel {
         if (mean !== null && mean !== undefined) {
           const lo = data[col][at];
           const hi = data[col + 1][at];
-          text = formatValue(mean, meta).text;
-          if (lo !== hi && lo !== null && lo !== undefined) text += ` (${formatValue(lo, meta).text} – ${formatValue(hi, meta).text})`;
+          const { text: t, unit } = formatValue(mean, meta);
+          text = unit ? `${t} ${unit}` : t;
+          if (lo !== hi && lo !== null && lo !== undefined) range = `${formatValue(lo, meta).text} – ${formatValue(hi, meta).text}`;
           when = formatFull(data[0][at]);
         }
       }
@@ -268,7 +271,8 @@ class ChartPanel {
         { class: "legend-item", title: when || null },
         h("span", { class: "swatch", style: `background:${color}` }),
         h("span", { class: "legend-label" }, this.view.pathLabel(path)),
-        h("span", { class: "legend-value" }, text ? `${text}${meta.unit ? ` ${meta.unit}` : ""}` : "—"),
+        h("span", { class: "legend-value" }, text || "—"),
+        range ? h("span", { class: "legend-range", title: "lowest – highest" }, range) : null,
       );
     });
     this.legend.replaceChildren(...items);
@@ -412,7 +416,13 @@ export class ChartsView {
       h(
         "div",
         { class: "card chart-controls" },
-        h("details", { class: "picker", open: true }, h("summary", {}, "Series ", this.pickerSummary), this.pickerList),
+        // On a phone the list of series is long: folded, once something is chosen.
+        h(
+          "details",
+          { class: "picker", open: !(this.selected && this.selected.length) || window.innerWidth > 600 },
+          h("summary", {}, "Series ", this.pickerSummary),
+          this.pickerList,
+        ),
         h(
           "div",
           { class: "range-bar" },
@@ -456,7 +466,7 @@ export class ChartsView {
         ),
       ),
     );
-    this.pickerSummary.textContent = selected.length ? `(${selected.length} shown)` : "(none shown)";
+    this.pickerSummary.textContent = selected.length ? selected.map((p) => this.pathLabel(p)).join(", ") : "none chosen";
   }
 
   togglePath(path) {
@@ -566,6 +576,7 @@ export class ChartsView {
       this.status.textContent = "Pick one or more series above.";
       return;
     }
+    this.panelsBox.hidden = false;
     const { from, to } = this.window;
     const width = Math.max(...this.panels.map((p) => p.width()));
     const points = Math.min(MAX_POINTS, Math.max(MIN_POINTS, Math.round(width * POINTS_PER_PX)));
@@ -586,6 +597,7 @@ export class ChartsView {
       if (controller.signal.aborted) return;
       this.root.dataset.loading = "false";
       this.status.textContent = this._explain(error);
+      this.panelsBox.hidden = true;
       return;
     }
     if (this.request !== controller) return;

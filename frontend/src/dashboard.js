@@ -180,10 +180,12 @@ export class Dashboard {
       }
       if (!rows.length) continue;
       const headingId = `card-${top.replace(/[^a-zA-Z0-9_-]/g, "-")}`;
+      // A group of one reading (a room's temperature) is a small tile: two fit side by side on a phone.
+      const tile = rows.length === 1 && rows[0] instanceof ValueRow;
       cards.push(
         h(
           "section",
-          { class: "card", "aria-labelledby": headingId, dataset: { group: top } },
+          { class: tile ? "card tile" : "card", "aria-labelledby": headingId, dataset: { group: top } },
           h("h2", { class: "card-title", id: headingId }, title),
           h("div", { class: "rows" }, rows.map((r) => r.el)),
         ),

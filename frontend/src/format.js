@@ -87,6 +87,13 @@ export function formatWhen(ts, nowS = Date.now() / 1000) {
   return dateTimeFormat.format(date);
 }
 
+/** Like formatWhen, to the second in the last minute: "8 s ago" (workers run every few seconds). */
+export function formatAgo(ts, nowS = Date.now() / 1000) {
+  const age = nowS - ts;
+  if (age >= 0 && age < 60) return `${Math.round(age)} s ago`;
+  return formatWhen(ts, nowS);
+}
+
 /** A moment in full, for tooltips. */
 export function formatFull(ts) {
   return fullFormat.format(new Date(ts * 1000));

@@ -6,7 +6,7 @@
 
 import { getJSON, serverNow } from "./api.js";
 import { h } from "./dom.js";
-import { formatBytes, formatCount, formatDuration, formatFull, formatWhen, humanize } from "./format.js";
+import { formatAgo, formatBytes, formatCount, formatDuration, formatFull, humanize } from "./format.js";
 
 const POLL_MS = 5000;
 
@@ -54,7 +54,7 @@ function badge(ok, yes = "ok", no = "failing") {
 }
 
 function workerRow(name, w) {
-  const lastRun = typeof w.last_run === "number" ? formatWhen(w.last_run, serverNow()) : "not yet";
+  const lastRun = typeof w.last_run === "number" ? formatAgo(w.last_run, serverNow()) : "not yet";
   const lastError = w.last_error
     ? h("span", { class: "worker-error", title: w.last_error_at ? formatFull(w.last_error_at) : null }, w.last_error)
     : h("span", { class: "muted" }, "none");
@@ -122,20 +122,20 @@ export class HealthView {
     const ok = health.status === "ok";
     const workers = Object.entries(health.workers || {});
     const components = Object.entries(health.components || {});
+    const failing = workers.filter(([, w]) => w.ok === false).length;
+    const stat = (value, label, cls = "") => h("div", { class: `stat ${cls}` }, h("span", { class: "stat-value" }, value), h("span", { class: "stat-label" }, label));
     this.root.replaceChildren(
       h(
         "section",
         { class: "card health-summary", dataset: { status: health.status } },
         h("h2", { class: "card-title" }, `Node ${health.node}`, badge(ok, "ok", health.status)),
         h(
-          "dl",
-          { class: "figures" },
-          h("dt", {}, "Up for"),
-          h("dd", {}, formatDuration(health.uptime_s)),
-          h("dt", {}, "State changes"),
-          h("dd", {}, formatCount(health.seq)),
-          h("dt", {}, "Workers"),
-          h("dd", {}, `${workers.length}, ${workers.filter(([, w]) => w.ok === false).length} failing`),
+          "div",
+          { class: "stats" },
+          stat(formatDuration(health.uptime_s), "up"),
+          stat(formatCount(health.seq), "state changes"),
+          stat(formatCount(workers.length), workers.length === 1 ? "worker" : "workers"),
+          stat(formatCount(failing), "failing", failing ? "bad-text" : ""),
         ),
       ),
       h(
@@ -149,13 +149,19 @@ export class HealthView {
               h(
                 "thead",
                 {},
-                h("tr", {}, ["Worker", "Status", "Last run", "Runs", "Errors", "Last error"].map((t) => h("th", { scope: "col" }, t))),
+                h(
+                  "tr",
+                  {},
+                  ["Worker", "Status", "Last run", "Runs", "Errors", "Last error"].map((t) =>
+                    h("th", { scope: "col", class: t === "Runs" || t === "Errors" ? "numeric" : null }, t),
+                  ),
+                ),
               ),
               h("tbody", {}, workers.map(([name, w]) => workerRow(name, w))),
             )
           : h("p", { class: "muted" }, "No workers."),
       ),
-      h("div", { class: "cards" }, components.map(([name, c]) => componentCard(name, c))),
+      h("div", { class: "component-cards" }, components.map(([name, c]) => componentCard(name, c))),
     );
   }
 }
