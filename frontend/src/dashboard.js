@@ -42,8 +42,8 @@ function rowLabel(path, meta, cardTitle) {
 }
 
 function staleAfter(meta) {
-  const extra = meta.extra || {};
-  if (typeof extra.stale_after_s === "number") return extra.stale_after_s > 0 ? extra.stale_after_s : null;
+  // app.meta(path, stale_after_s=120) sets it; 0 turns it off.
+  if (typeof meta.stale_after_s === "number") return meta.stale_after_s > 0 ? meta.stale_after_s : null;
   return meta.unit || MEASURED_KINDS.has(meta.kind) ? DEFAULT_STALE_AFTER_S : null;
 }
 

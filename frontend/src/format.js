@@ -17,8 +17,8 @@ function numberFormat(decimals) {
  * it reports, so a fixed number per unit keeps a card from jittering in width.
  */
 export function decimalsFor(value, meta = {}) {
-  const extra = meta.extra || {};
-  if (Number.isInteger(extra.decimals)) return extra.decimals;
+  // Extra metadata fields arrive beside the standard ones: app.meta(path, decimals=0).
+  if (Number.isInteger(meta.decimals)) return meta.decimals;
   if (Number.isInteger(value) && !meta.unit) return 0;
   const magnitude = Math.abs(value);
   switch (meta.unit) {
