@@ -224,6 +224,7 @@ class ChartPanel {
     if (!this.plot || shape !== this.shape) this._build(shape, data);
     else this.plot.setData(data, true);
     if (newData) this._showInfo();
+    this.el.dataset.points = String(this.paths.reduce((n, p) => n + (this.series.get(p)?.t.length || 0), 0));
     this._updateLegend(null);
   }
 
@@ -237,7 +238,6 @@ class ChartPanel {
     this.info.textContent = [...counts].map(([res, n]) => resolutionText(res, n)).join("; ");
     const first = this.series.get(this.paths[0]);
     this.el.dataset.resolution = first ? String(first.resolution_s) : "";
-    this.el.dataset.points = String(this.paths.reduce((n, p) => n + (this.series.get(p)?.t.length || 0), 0));
   }
 
   _updateLegend(idx) {

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import re
+import subprocess
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -229,3 +233,73 @@ async def test_phone_and_desktop_layouts_fit_and_are_saved_for_review(
             assert overflow <= 0, f"{view} at {width} px is {overflow} px too wide"
             await shot(page, f"{view}-{name}-{scheme}")
         await page.close()
+
+
+CHARTED = ["living_room/temperature", "outside/temperature", "solar/power_w"]
+
+
+@pytest.fixture
+def year_of_history(tmp_path: Path) -> Path:
+    """A year of 3 series, one sample per 30 min, imported with `roost history import`; the data dir."""
+    pytest.importorskip("roost.store.recorder", reason="history (issue 4) is not on this branch yet")
+    data = tmp_path / "data"
+    csv_path = tmp_path / "year.csv"
+    end = int(time.time()) // 1800 * 1800
+    with csv_path.open("w") as f:
+        for t in range(end - 366 * 86400, end, 1800):
+            day = math.sin(t / 86400 * 2 * math.pi)
+            f.write(f"{CHARTED[0]},{t},{21 + day:.2f}\n{CHARTED[1]},{t},{8 + 6 * day:.2f}\n")
+            f.write(f"{CHARTED[2]},{t},{max(0.0, 3000 * day):.1f}\n")
+    subprocess.run(
+        [sys.executable, "-m", "roost", "history", "import", "--data-dir", str(data), str(csv_path)],
+        check=True,
+        capture_output=True,
+    )
+    return data
+
+
+async def test_a_year_of_history_draws_and_zooming_fetches_a_finer_tier(
+    make_demo: Callable[[], App], browser: Any, year_of_history: Path, shot: Any
+) -> None:
+    app = make_demo()
+    app.hub.data_dir = year_of_history
+    await app.start(host="127.0.0.1", port=0)
+    try:
+        await browser.context.add_init_script(
+            f"localStorage.setItem('roost.charts', JSON.stringify({{paths: {CHARTED}, range: '1y'}}))"
+        )
+        page = await browser.open(app.url + "/#charts")
+        view = page.locator("#view-charts")
+        await expect(view).to_have_attribute("data-rendered", "1", timeout=WAIT_MS)
+        charts = page.locator(".chart")
+        await expect(charts).to_have_count(2)  # °C and W
+        await expect(charts.locator("canvas")).to_have_count(2)
+        celsius = page.locator('.chart[data-unit="°C"]')
+        await expect(celsius).to_have_attribute("data-resolution", "3600")
+        assert int(await celsius.get_attribute("data-points") or 0) >= 2 * 8760  # two series, hourly
+        await expect(celsius.locator(".legend-item")).to_have_count(2)
+        await shot(page, "year-chart-desktop")
+
+        # Drag across a few days of the °C chart: the narrower window is fetched again, finer.
+        over = celsius.locator(".u-over")
+        box = await over.bounding_box()
+        assert box is not None
+        y = box["y"] + box["height"] / 2
+        await page.mouse.move(box["x"] + box["width"] * 0.50, y)
+        await page.mouse.down()
+        await page.mouse.move(box["x"] + box["width"] * 0.51, y, steps=5)
+        await page.mouse.up()
+        await expect(view).to_have_attribute("data-fetches", "2", timeout=WAIT_MS)
+        await expect(celsius).not_to_have_attribute("data-resolution", "3600", timeout=WAIT_MS)
+        assert int(await celsius.get_attribute("data-resolution") or 3600) < 3600
+        await expect(page.get_by_role("button", name="Reset zoom")).to_be_visible()
+
+        # Back to the last 24 hours, which follow the present: a live value extends the line.
+        await page.click('.seg[data-range="24h"]')
+        await expect(view).to_have_attribute("data-fetches", "3", timeout=WAIT_MS)
+        before = int(await celsius.get_attribute("data-points") or 0)
+        app.state["living_room/temperature"] = 23.4
+        await expect(celsius).to_have_attribute("data-points", str(before + 1), timeout=WAIT_MS)
+        await expect(celsius.locator(".legend-value").first).to_have_text("23.4 °C")
+    finally:
+        await app.stop()
