@@ -259,7 +259,7 @@ def year_of_history(tmp_path: Path) -> Path:
 
 
 async def test_a_year_of_history_draws_and_zooming_fetches_a_finer_tier(
-    make_demo: Callable[[], App], browser: Any, year_of_history: Path, shot: Any
+    year_of_history: Path, make_demo: Callable[[], App], browser: Any, shot: Any
 ) -> None:
     app = make_demo()
     app.hub.data_dir = year_of_history
