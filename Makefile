@@ -30,7 +30,7 @@ page: $(PAGE)
 page-watch: $(NPM_STAMP)
 	cd frontend && node build.mjs --watch
 
-$(VENV)/.base: pyproject.toml $(PAGE)
+$(VENV)/.base: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e .
@@ -41,7 +41,7 @@ $(VENV)/.test: $(VENV)/.base pyproject.toml scripts/system-deps.sh
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
-setup: $(VENV)/.base
+setup: $(VENV)/.base $(PAGE)
 
 ## Run the simulated demo home on http://$(HOST):$(PORT)
 demo: $(VENV)/.base $(PAGE)
