@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8080
 LINT_DIRS := src tests bench
 
-.PHONY: demo test lint typecheck pytest bench bench-live bench-page setup system-deps clean page page-watch wheel
+.PHONY: demo test lint typecheck pytest bench bench-live bench-history bench-page setup system-deps clean page page-watch wheel
 
 # The web page: our sources in frontend/, uPlot and esbuild from npm (frontend/package-lock.json),
 # built into package data. Node.js builds it; roost never needs Node.js to run.
@@ -69,6 +69,10 @@ bench: $(VENV)/.test
 ## Live fan-out: 100/500/1000 WebSocket + 100 SSE clients, 10 changes/s (LIVE_ARGS="--repeat 3" for medians)
 bench-live: $(VENV)/.test
 	$(BIN)/python bench/live_fanout.py $(LIVE_ARGS)
+
+## History: ingest, bytes per sample, year chart, bytes written per hour (a few minutes)
+bench-history: $(VENV)/.test
+	$(BIN)/python bench/history.py
 
 ## The page in headless Chromium: first live value, bytes transferred, year chart (PAGE_ARGS="--runs 9")
 bench-page: $(VENV)/.test $(PAGE)

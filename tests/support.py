@@ -28,16 +28,19 @@ class RoostProcess:
         self.log_path = tmp_path / f"roost-{self.port}.log"
         self._log = self.log_path.open("wb")
         full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+        # roost's own options go right after the subcommand: after `raspend PROGRAM`
+        # they would be the program's arguments.
         self.proc = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
                 "roost",
-                *args,
+                *args[:1],
                 "--port",
                 str(self.port),
                 "--data-dir",
                 str(tmp_path / "data"),
+                *args[1:],
             ],
             stdout=self._log,
             stderr=subprocess.STDOUT,

@@ -17,12 +17,14 @@ from roost.core.meta import PathMeta
 from roost.core.version import __version__
 from roost.runtime.component import Component
 from roost.runtime.state import Change, StateTree
+from roost.store import HistorySettings
 
 __all__ = [
     "App",
     "Change",
     "CommandError",
     "Component",
+    "HistorySettings",
     "InvalidArguments",
     "InvalidPath",
     "InvalidValue",

@@ -24,6 +24,7 @@ from roost.runtime.hub import Hub
 from roost.runtime.state import StateTree
 from roost.runtime.triggers import Cron, Sun, SunEvent
 from roost.runtime.workers import Every, Trigger, Worker
+from roost.store import HistorySettings, HistoryUnavailable, Recorder
 from roost.web.server import WebServer, WebSettings
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,7 @@ class App:
         idle_timeout_s: float = 15.0,
         command_timeout_s: float = 30.0,
         clock: Clock | None = None,
+        history: HistorySettings | bool = True,
     ) -> None:
         self.name = name
         self.latitude = latitude
@@ -113,6 +115,11 @@ class App:
         # -- built-in features, each a Component (the web server picks up their routes) --
         # Live push on /api/live and /api/events; tune with `app.live.settings = LiveSettings(...)`.
         self.live = self.hub.add_component(LiveHub(self.hub))
+        # History of numeric state in SQLite, unless history=False.
+        self.history: Recorder | None = None
+        if history is not False:
+            settings = history if isinstance(history, HistorySettings) else HistorySettings()
+            self.history = self.hub.add_component(Recorder(self.hub, settings))
 
         self._stop_requested: asyncio.Event | None = None
         _apps.add(self)
@@ -305,6 +312,8 @@ class App:
             log_to_stderr()
         try:
             asyncio.run(self.serve(host, port))
+        except HistoryUnavailable as exc:  # the data directory is in use by another node
+            raise SystemExit(f"roost: {exc}") from None
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
                 where = f"{self.web_settings.host}:{self.web_settings.port}"

@@ -80,13 +80,80 @@ def build_parser() -> argparse.ArgumentParser:
         "the program's; none if it passes None",
         "0.0.0.0, every interface, as raspend did; 127.0.0.1 keeps it to this machine",
     )
+
+    _add_history_commands(sub)
     return parser
+
+
+# -- history (issue 4): CSV in and out of a node's history database -------------------
+
+
+def _add_history_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    history = sub.add_parser(
+        "history",
+        help="import or export recorded history as CSV",
+        description="Import or export a node's history (the node must not be running).",
+    )
+    actions = history.add_subparsers(dest="history_command", metavar="ACTION", required=True)
+    imp = actions.add_parser(
+        "import",
+        help="import CSV files of path,timestamp,value rows",
+        description="Import CSV rows `path,timestamp,value` (timestamp ISO 8601 or epoch seconds; "
+        "a header line is optional). An interrupted import resumes; bad rows are reported by line "
+        "and the good ones kept. Exit status 1 if some rows were bad.",
+    )
+    imp.add_argument("files", nargs="+", type=Path, metavar="FILE.csv", help="the CSV files to import")
+    exp = actions.add_parser(
+        "export",
+        help="export history as CSV",
+        description="Write history as CSV to standard output (or --output): raw samples as "
+        "path,timestamp,value (importable again), rollups as path,timestamp,min,max,mean.",
+    )
+    exp.add_argument("--path", action="append", default=[], help="a series to export (repeat; default all)")
+    exp.add_argument(
+        "--from", dest="start", default=None, help="ISO 8601, epoch seconds or -7d (default: all)"
+    )
+    exp.add_argument("--to", dest="end", default=None, help="as --from (default: now)")
+    exp.add_argument("--resolution", default="raw", choices=["raw", "5m", "1h", "1d"], help="default raw")
+    exp.add_argument("--epoch", action="store_true", help="timestamps as epoch seconds, not ISO 8601")
+    exp.add_argument("-o", "--output", type=Path, default=None, help="write to this file")
+    for action in (imp, exp):
+        action.add_argument(
+            "--data-dir",
+            type=Path,
+            default=None,
+            help="the node's data directory (default $ROOST_DATA_DIR or ~/.local/share/roost/NAME)",
+        )
+        action.add_argument("--name", default="roost", help="the node's name, for the default data directory")
+        action.add_argument(
+            "--timezone",
+            default=None,
+            help="zone of ISO times without an offset (default: the zone the history was made in)",
+        )
+
+
+def _run_history(args: argparse.Namespace) -> int:
+    from roost.store import tool
+
+    data_dir = args.data_dir or app_module.default_data_dir(args.name)
+    if args.history_command == "import":
+        return tool.import_files(data_dir, args.files, args.timezone)
+    if args.output is None:
+        return tool.export(
+            data_dir, sys.stdout, args.path, args.start, args.end, args.resolution, args.epoch, args.timezone
+        )
+    with args.output.open("w", encoding="utf-8", newline="") as out:
+        return tool.export(
+            data_dir, out, args.path, args.start, args.end, args.resolution, args.epoch, args.timezone
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the `roost` command; return the exit status."""
     args = build_parser().parse_args(argv)
     app_module.log_to_stderr(args.log_level)
+    if args.command == "history":
+        return _run_history(args)
     options = app_module.RunOptions(args.host, args.port, args.data_dir)
     if args.command == "demo":
         from roost.demo import build_demo

@@ -116,23 +116,6 @@ def _berlin():  # type: ignore[no-untyped-def]
     return ZoneInfo("Europe/Berlin")
 
 
-async def test_a_run_queued_behind_a_busy_thread_is_dropped_at_stop() -> None:
-    from roost.runtime.threads import DaemonPool
-
-    pool = DaemonPool("t", 1)
-    release = threading.Event()
-    ran: list[str] = []
-    first = asyncio.ensure_future(pool.run(release.wait))
-    queued = asyncio.ensure_future(pool.run(lambda: ran.append("late")))
-    await asyncio.sleep(0.05)
-    queued.cancel()  # what stop() does to a run still waiting for the thread
-    release.set()
-    await first
-    await asyncio.sleep(0.05)
-    pool.close()
-    assert ran == []
-
-
 async def test_a_cancelled_run_is_not_counted() -> None:
     clock = FakeClock()
     sched = Scheduler(clock)

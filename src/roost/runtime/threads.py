@@ -36,6 +36,12 @@ class DaemonPool:
         """Return how many calls are running now."""
         return self._busy
 
+    @property
+    def unfinished(self) -> int:
+        """Return how many calls are queued or running."""
+        with self._lock:
+            return self._busy + self._waiting
+
     async def run(self, func: Callable[[], T]) -> T:
         """Run `func()` in a pool thread and return its result. Loop only."""
         loop = asyncio.get_running_loop()

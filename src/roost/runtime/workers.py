@@ -134,11 +134,12 @@ class Scheduler:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
-        # Real time, not the clock seam: this waits for real threads.
+        # Real time, not the clock seam: this waits for real threads. Queued calls count
+        # too: their threads skip them once their turn comes, since their callers are gone.
         deadline = time.monotonic() + grace_s
-        while any(w.pool and w.pool.busy for w in self.workers.values()):
+        while any(w.pool and w.pool.unfinished for w in self.workers.values()):
             if time.monotonic() >= deadline:
-                stuck = [w.name for w in self.workers.values() if w.pool and w.pool.busy]
+                stuck = [w.name for w in self.workers.values() if w.pool and w.pool.unfinished]
                 log.warning("workers still running at shutdown, left behind: %s", ", ".join(stuck))
                 break
             await asyncio.sleep(0.05)

@@ -1,0 +1,475 @@
+"""The recorder: turns the state tree's changes into history, and answers history queries.
+
+On the loop, each change is filtered (patterns, `record` metadata, numbers and
+booleans only), thinned (`min_interval_s`, `deadband`) and appended to a bounded
+buffer; it never waits for the disk. Every `commit_interval_s` the buffer goes
+to the writer thread as one task, which commits it in one transaction. On
+stop, after the hub has delivered the last change, one more flush commits
+everything, so SIGTERM and `App.stop()` lose nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+
+from roost.core.errors import Unavailable
+from roost.core.meta import MetaRule
+from roost.core.metrics import Metric
+from roost.core.paths import compile_pattern, matches_any
+from roost.core.timespec import parse_instant
+from roost.runtime.component import Component
+from roost.runtime.hub import Hub
+from roost.runtime.state import Change
+from roost.store import routes
+from roost.store.engine import Sample
+from roost.store.query import Series
+from roost.store.settings import HistorySettings
+from roost.store.store import DEFAULT_POINTS, HistoryStore, UnknownSeries, normal_path, sample_value
+
+log = logging.getLogger(__name__)
+
+# The first purge waits a little, so that starting up stays quick.
+_FIRST_PURGE_S = 60.0
+_SWITCH_WORDS = {"on": 1.0, "off": 0.0, "true": 1.0, "false": 0.0}
+
+TimeArg = float | int | str | datetime
+
+
+def _on_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    """How one path is recorded."""
+
+    min_interval_ms: int
+    deadband: float
+    switch: bool
+
+
+class Recorder(Component):
+    """Records numeric and boolean state into SQLite; `app.history` is the one an App adds.
+
+    Thread-safe unless a method says "Loop only.". The blocking methods (`query`,
+    `ingest`) are for worker threads and programs; on the loop use `aquery`, `aingest`.
+    """
+
+    name = "history"
+
+    def __init__(self, hub: Hub, settings: HistorySettings | None = None) -> None:
+        self.hub = hub
+        self.settings = settings or HistorySettings()
+        self._include = tuple(compile_pattern(p) for p in self.settings.include)
+        self._exclude = tuple(compile_pattern(p) for p in self.settings.exclude)
+        self._store: HistoryStore | None = None
+        self._rules: dict[str, _Rule | None] = {}
+        self._rules_of: tuple[MetaRule, ...] | None = None
+        self._last: dict[str, tuple[int, float]] = {}  # path -> (ms, value) last recorded
+        self._held: dict[str, tuple[int, float]] = {}  # path -> newest value held back by min_interval_s
+        self._buffer: deque[Sample] = deque()
+        self._in_flight = 0
+        self._seen_seq = 0
+        self._skip_until_seq = 0
+        self.committed_seq = 0
+        self.dropped = 0
+        self.queries = 0
+        self.query_seconds = 0.0
+        self._flush_lock = asyncio.Lock()
+        self._unsubscribe: Any = None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def store(self) -> HistoryStore:
+        """The history database (raise Unavailable before start and after stop)."""
+        if self._store is None:
+            raise Unavailable("history is not running")
+        return self._store
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Open the database, record the current values, and start the commit timer. Loop only."""
+        store = HistoryStore(
+            self.hub.data_dir / self.settings.file_name, self.hub.tz, self.settings.retention()
+        )
+        await asyncio.to_thread(store.open)
+        self._store = store
+        snapshot = self.hub.state.snapshot()
+        self._skip_until_seq = self._seen_seq = self.committed_seq = snapshot.seq
+        self._unsubscribe = self.hub.state.subscribe(self._on_change)
+        now_ms = round(self.hub.clock.time() * 1000)
+        for path, value in self.hub.state.leaves():
+            self._offer(path, value, now_ms)
+        self._tasks = [
+            asyncio.create_task(self._flush_loop(), name="history-flush"),
+            asyncio.create_task(self._purge_loop(), name="history-purge"),
+        ]
+
+    async def stop(self) -> None:
+        """Commit everything buffered and close the database. Loop only."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+            # Writes from threads after the hub's last delivery are still in its buffer.
+            for change in self.hub.state.changes_since(self._seen_seq) or ():
+                self._on_change(change)
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        if self._store is None:
+            return
+        try:
+            await self._flush(final=True)
+        finally:
+            store, self._store = self._store, None
+            await asyncio.to_thread(store.close)
+
+    # -- recording -------------------------------------------------------------------
+
+    def _on_change(self, change: Change) -> None:
+        if change.seq <= self._skip_until_seq:
+            return
+        ts = round(change.ts * 1000)
+        for path, value in change.values.items():
+            self._offer(path, value, ts)
+        for path in change.removed:
+            self._last.pop(path, None)
+            self._held.pop(path, None)
+        self._seen_seq = change.seq
+
+    def _offer(self, path: str, value: Any, ts: int) -> None:
+        rule = self._rule(path)
+        if rule is None:
+            return
+        number = sample_value(value)
+        if number is None:
+            number = _SWITCH_WORDS.get(value.lower()) if rule.switch and isinstance(value, str) else None
+            if number is None:
+                return
+        last = self._last.get(path)
+        if last is not None:
+            if rule.min_interval_ms and ts - last[0] < rule.min_interval_ms:
+                self._held[path] = (ts, number)
+                return
+            if rule.deadband and abs(number - last[1]) < rule.deadband:
+                return
+        self._held.pop(path, None)
+        self._record(path, ts, number)
+
+    def _record(self, path: str, ts: int, value: float) -> None:
+        self._last[path] = (ts, value)
+        if len(self._buffer) >= self.settings.max_buffered:
+            # The disk has stalled for a long time: keep the newest samples.
+            self._buffer.popleft()
+            self.dropped += 1
+        self._buffer.append((path, ts, value))
+
+    def _rule(self, path: str) -> _Rule | None:
+        rules = self.hub.meta_rules()
+        if rules is not self._rules_of:  # the program declared metadata since: start over
+            self._rules.clear()
+            self._rules_of = rules
+        try:
+            return self._rules[path]
+        except KeyError:
+            pass
+        meta = self.hub.meta(path)
+        rule: _Rule | None = None
+        if meta.record or (
+            meta.record is None and matches_any(path, self._include) and not matches_any(path, self._exclude)
+        ):
+            rule = _Rule(
+                round((meta.min_interval_s or 0) * 1000), meta.deadband or 0.0, meta.kind == "switch"
+            )
+        self._rules[path] = rule
+        return rule
+
+    def _due_samples(self, now_ms: int, final: bool) -> None:
+        """Record held-back values whose interval has passed (all of them if `final`), and heartbeats."""
+        for path, (ts, value) in list(self._held.items()):
+            rule = self._rule(path)
+            last = self._last.get(path)
+            if final or rule is None or last is None or now_ms - last[0] >= rule.min_interval_ms:
+                del self._held[path]
+                if rule is not None:
+                    self._record(path, ts, value)
+        heartbeat = self.settings.heartbeat_s
+        if heartbeat is None:
+            return
+        due = now_ms - round(heartbeat * 1000)
+        for path, (ts, _) in list(self._last.items()):
+            if ts > due or path in self._held:
+                continue
+            number = sample_value(self.hub.state.get(path))
+            if number is None:  # gone, or no longer a number
+                del self._last[path]
+            elif self._rule(path) is not None:
+                self._record(path, now_ms, number)
+
+    async def flush(self) -> int:
+        """Commit every buffered sample now; return how many were committed. Loop only."""
+        return await self._flush(final=False)
+
+    async def _flush(self, final: bool) -> int:
+        # Changes already written reach listeners on the next loop iteration: let them.
+        await asyncio.sleep(0)
+        async with self._flush_lock:
+            store = self.store
+            now = self.hub.clock.time()
+            self._due_samples(round(now * 1000), final)
+            batch = list(self._buffer)
+            self._buffer.clear()
+            seq = self._seen_seq
+            self._in_flight = len(batch)
+            try:
+                # If the commit fails, the writer keeps what it took and commits it with the next.
+                written = await asyncio.wrap_future(store.append(batch, round(now * 1000)))
+            finally:
+                self._in_flight = 0
+            self.committed_seq = max(self.committed_seq, seq)
+            return written
+
+    def flush_threadsafe(self, timeout_s: float | None = None) -> int:
+        """Commit every buffered sample now, from any thread but the loop's."""
+        loop = self.hub.loop
+        if loop is None:
+            raise Unavailable("history is not running")
+        return asyncio.run_coroutine_threadsafe(self.flush(), loop).result(timeout_s)
+
+    async def _flush_loop(self) -> None:
+        while True:
+            await self.hub.clock.sleep(self.settings.commit_interval_s)
+            try:
+                await self.flush()
+            except Unavailable:
+                return
+            except Exception as exc:  # the writer has logged the traceback
+                log.warning("history commit failed (%s); its samples go with the next one", exc)
+
+    async def _purge_loop(self) -> None:
+        await self.hub.clock.sleep(_FIRST_PURGE_S)
+        while True:
+            try:
+                # One small batch per writer task, so that commits slip in between.
+                while await asyncio.wrap_future(self.store.purge_step(round(self.hub.clock.time() * 1000))):
+                    pass
+            except Unavailable:
+                return
+            except Exception:
+                log.exception("history purge failed; trying again later")
+            await self.hub.clock.sleep(self.settings.purge_interval_s)
+
+    # -- the Python API -------------------------------------------------------------
+
+    def query(
+        self,
+        paths: str | Sequence[str],
+        start: TimeArg = "-24h",
+        end: TimeArg = "now",
+        points: int = DEFAULT_POINTS,
+        resolution: str | int | None = None,
+    ) -> list[Series]:
+        """Return each path over `[start, end)` at the finest resolution that fits `points`.
+
+        Times are epoch seconds, datetimes, ISO 8601, or relative (`-7d`, `-24h`,
+        `now`). `resolution` forces `raw`, `5m`, `1h` or `1d`. A path with no history
+        that is in the state tree gives an empty series; one in neither raises
+        UnknownSeries. Blocks on disk: call it from a thread, or `aquery` on the loop.
+        """
+        if _on_loop():
+            raise RuntimeError("Recorder.query blocks; on the event loop use `await aquery(...)`")
+        started = time.perf_counter()
+        wanted = [paths] if isinstance(paths, str) else list(paths)
+        store = self.store
+        normal = [normal_path(p) for p in wanted]
+        unknown = [p for p in normal if not store.has(p) and p not in self.hub.state]
+        if unknown:
+            raise UnknownSeries(unknown)
+        now = self.hub.clock.time()
+        result = store.query(
+            normal, self._instant(start, now), self._instant(end, now), points, resolution, strict=False
+        )
+        self.queries += 1
+        self.query_seconds += time.perf_counter() - started
+        return result
+
+    async def aquery(
+        self,
+        paths: str | Sequence[str],
+        start: TimeArg = "-24h",
+        end: TimeArg = "now",
+        points: int = DEFAULT_POINTS,
+        resolution: str | int | None = None,
+    ) -> list[Series]:
+        """`query`, from the loop: the reading runs in a thread. Loop only."""
+        return await asyncio.to_thread(self.query, paths, start, end, points, resolution)
+
+    def ingest(self, samples: Iterable[tuple[str, float, Any]]) -> int:
+        """Record `(path, epoch seconds, value)` samples of any time, now; return how many were committed.
+
+        For programs that fetch history from elsewhere (a logger's memory, a web
+        service). Blocks until committed: call it from a thread, or `aingest`.
+        """
+        if _on_loop():
+            raise RuntimeError("Recorder.ingest blocks; on the event loop use `await aingest(...)`")
+        return self.store.ingest(samples, self.hub.clock.time())
+
+    async def aingest(self, samples: Iterable[tuple[str, float, Any]]) -> int:
+        """`ingest`, from the loop. Loop only."""
+        rows = list(samples)
+        return await asyncio.to_thread(self.ingest, rows)
+
+    def paths(self) -> list[str]:
+        """Return every path that has history."""
+        return self.store.paths()
+
+    def _instant(self, value: TimeArg, now: float) -> float:
+        if isinstance(value, datetime):
+            return (value if value.tzinfo else value.replace(tzinfo=self.hub.tz)).timestamp()
+        if isinstance(value, str):
+            return parse_instant(value, now, self.hub.tz)
+        return float(value)
+
+    # -- observability ------------------------------------------------------------
+
+    @property
+    def buffered(self) -> int:
+        """Return the samples recorded but not yet committed."""
+        pending = self._store.engine.pending if self._store is not None else 0
+        return len(self._buffer) + self._in_flight + pending
+
+    def health(self) -> dict[str, Any]:
+        """Return the recorder's /healthz entry."""
+        store = self._store
+        if store is None:
+            return {"ok": False, "error": "not running"}
+        stats = store.engine.stats
+        writer = store.writer
+        return {
+            "ok": writer.alive and writer.last_error is None,
+            "buffered": self.buffered,
+            "written": stats.samples_written,
+            "dropped": self.dropped,
+            "series": len(store.engine.series),
+            "committed_seq": self.committed_seq,
+            "last_commit_ms": round(stats.commit_seconds_last * 1000, 3),
+            "last_commit_age_s": None
+            if stats.last_commit_at is None
+            else round(time.time() - stats.last_commit_at, 1),
+            "db_bytes": store.size_bytes(),
+            "bytes_written": store.bytes_written(),
+            "error": writer.last_error,
+        }
+
+    def metrics(self) -> list[Metric]:
+        """Return the recorder's metric families."""
+        store = self._store
+        if store is None:
+            return []
+        stats = store.engine.stats
+        families = [
+            Metric.single(
+                "roost_history_samples_buffered", "gauge", "Samples not yet committed.", self.buffered
+            ),
+            Metric.single(
+                "roost_history_samples_written_total", "counter", "Samples committed.", stats.samples_written
+            ),
+            Metric.single(
+                "roost_history_samples_dropped_total",
+                "counter",
+                "Samples dropped because the buffer was full.",
+                self.dropped,
+            ),
+            Metric.single(
+                "roost_history_committed_seq",
+                "gauge",
+                "Sequence number of the last state change whose samples are committed.",
+                self.committed_seq,
+            ),
+            Metric.single("roost_history_commits_total", "counter", "Transactions committed.", stats.commits),
+            Metric.single(
+                "roost_history_commit_seconds_total",
+                "counter",
+                "Time spent in commits.",
+                stats.commit_seconds_total,
+            ),
+            Metric.single(
+                "roost_history_commit_seconds_last",
+                "gauge",
+                "Duration of the last commit.",
+                stats.commit_seconds_last,
+            ),
+            Metric.single(
+                "roost_history_commit_seconds_max",
+                "gauge",
+                "Longest commit since start.",
+                stats.commit_seconds_max,
+            ),
+            Metric.single(
+                "roost_history_commit_errors_total", "counter", "Commits that failed.", store.writer.failures
+            ),
+            Metric.single("roost_history_series", "gauge", "Series recorded.", len(store.engine.series)),
+            Metric.single(
+                "roost_history_late_samples_total",
+                "counter",
+                "Samples older than what was already sealed, merged into rows on disk.",
+                stats.late_samples,
+            ),
+            Metric.single(
+                "roost_history_rows_purged_total", "counter", "Rows deleted by retention.", stats.rows_purged
+            ),
+            Metric.single(
+                "roost_history_database_bytes",
+                "gauge",
+                "Size of the database and its WAL.",
+                store.size_bytes(),
+            ),
+            Metric.single(
+                "roost_history_queries_total", "counter", "History queries answered.", self.queries
+            ),
+            Metric.single(
+                "roost_history_query_seconds_total",
+                "counter",
+                "Time spent answering queries.",
+                self.query_seconds,
+            ),
+        ]
+        written = store.bytes_written()
+        if written is not None:
+            families.append(
+                Metric.single(
+                    "roost_history_bytes_written_total",
+                    "counter",
+                    "Bytes the writer thread caused to be written to disk (Linux write_bytes).",
+                    written,
+                )
+            )
+        return families
+
+    # -- HTTP ---------------------------------------------------------------------
+
+    def add_routes(self, app: web.Application) -> None:
+        """Serve `GET /api/history`."""
+        routes.add_routes(app, self)
+
+    def openapi_paths(self) -> dict[str, Any]:
+        """Describe `GET /api/history`."""
+        return routes.openapi_paths()

@@ -1,0 +1,93 @@
+"""Queries pick the finest tier that fits the point budget, and never return more points."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from roost.core.errors import InvalidPath, InvalidValue
+from roost.store import HistoryStore, UnknownSeries
+
+from .conftest import BERLIN
+
+DAY = 86_400
+START = datetime(2024, 5, 6, tzinfo=BERLIN).timestamp()  # a local midnight
+
+
+@pytest.fixture
+def two_days(store: HistoryStore) -> HistoryStore:
+    """Two local days of one sample a minute, plus ten samples in a year of a sparse series."""
+    store.ingest([("a", START + 60 * i, float(i % 100)) for i in range(2 * 1440)], START + 400 * DAY)
+    store.ingest([("sparse", START + 30 * DAY * i, 1.0) for i in range(10)], START + 400 * DAY)
+    return store
+
+
+@pytest.mark.parametrize(
+    ("points", "resolution", "count"),
+    [
+        (5000, 0, 2880),  # every sample fits
+        (2880, 0, 2880),
+        (2879, 300, 576),
+        (576, 300, 576),
+        (575, 3600, 48),
+        (48, 3600, 48),
+        (47, 86400, 2),
+        (2, 86400, 2),
+        (1, 2 * 86400, 1),  # no tier fits: days merged in pairs
+    ],
+)
+def test_the_finest_tier_that_fits_the_budget(
+    two_days: HistoryStore, points: int, resolution: int, count: int
+) -> None:
+    (series,) = two_days.query("a", START, START + 2 * DAY, points)
+    assert (series.resolution_s, len(series)) == (resolution, count)
+
+
+@pytest.mark.parametrize("hours", [1, 5, 13, 30, 47])
+@pytest.mark.parametrize("points", [10, 100, 300, 1000])
+def test_never_more_points_than_asked(two_days: HistoryStore, hours: int, points: int) -> None:
+    (series,) = two_days.query("a", START + 1234, START + 1234 + hours * 3600, points)
+    assert 0 < len(series) <= points
+
+
+def test_a_sparse_series_stays_raw_over_a_year(two_days: HistoryStore) -> None:
+    (series,) = two_days.query("sparse", START, START + 365 * DAY, 1000)
+    assert (series.resolution_s, len(series)) == (0, 10)
+    assert series.min == series.max == series.mean == [1.0] * 10
+
+
+def test_buckets_carry_min_max_and_mean(two_days: HistoryStore) -> None:
+    (series,) = two_days.query("a", START, START + 3600, resolution="1h")
+    assert series.t == [START]
+    assert (series.min, series.max, series.mean) == ([0.0], [59.0], [29.5])
+
+
+def test_several_paths_in_one_query(two_days: HistoryStore) -> None:
+    result = two_days.query(["a", "sparse"], START, START + 2 * DAY, 100)
+    assert [s.path for s in result] == ["a", "sparse"]
+    assert [s.resolution_s for s in result] == [3600, 0]
+
+
+def test_unknown_paths(two_days: HistoryStore) -> None:
+    with pytest.raises(UnknownSeries) as err:
+        two_days.query(["a", "nope", "nix"], START, START + DAY)
+    assert err.value.paths == ["nope", "nix"] and err.value.status == 404
+    (empty,) = two_days.query("nope", START, START + DAY, strict=False)
+    assert len(empty) == 0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"start_s": START + DAY, "end_s": START}, InvalidValue),
+        ({"start_s": START, "end_s": START}, InvalidValue),
+        ({"points": 0}, InvalidValue),
+        ({"resolution": "2h"}, InvalidValue),
+        ({"paths": "a//b"}, InvalidPath),
+    ],
+)
+def test_bad_queries(two_days: HistoryStore, kwargs: dict[str, object], error: type[Exception]) -> None:
+    args: dict[str, object] = {"paths": "a", "start_s": START, "end_s": START + DAY, **kwargs}
+    with pytest.raises(error):
+        two_days.query(**args)  # type: ignore[arg-type]

@@ -1,0 +1,187 @@
+"""The recorder on a fake clock: what it records, when it commits, what stopping keeps."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from roost import App, HistorySettings
+from roost.runtime.clock import FakeClock
+from roost.store import HistoryStore, Recorder, Series
+
+from .conftest import BERLIN
+
+T0 = 1_700_000_000.0
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(T0)
+
+
+@pytest.fixture
+def settings() -> HistorySettings:
+    return HistorySettings(commit_interval_s=15, heartbeat_s=None)
+
+
+@pytest.fixture
+async def app(tmp_path: Path, clock: FakeClock, settings: HistorySettings) -> AsyncIterator[App]:
+    """A started App on a fake clock (its server on a free port)."""
+    node = App("rec", data_dir=tmp_path, port=0, timezone="Europe/Berlin", clock=clock, history=settings)
+    await node.start(port=0)
+    try:
+        yield node
+    finally:
+        await node.stop()
+
+
+def recorder(app: App) -> Recorder:
+    assert app.history is not None
+    return app.history
+
+
+async def raw(app: App, path: str) -> Series:
+    await recorder(app).flush()
+    (series,) = await recorder(app).aquery(path, T0 - 3600, "+1d", resolution="raw")
+    return series
+
+
+async def test_numbers_and_booleans_are_recorded_other_values_not(app: App, clock: FakeClock) -> None:
+    app.state.update({"t": 20.5, "n": 3, "on": True, "name": "kitchen", "list": [1, 2]})
+    await clock.advance(1)
+    app.state.update({"t": 21.0, "on": False})
+    assert (await raw(app, "t")).mean == [20.5, 21.0]
+    assert (await raw(app, "on")).mean == [1.0, 0.0]
+    assert (await raw(app, "n")).mean == [3.0]
+    assert len(await raw(app, "name")) == 0  # in the state, so an empty series, not an error
+    assert recorder(app).paths() == ["n", "on", "t"]
+
+
+async def test_switch_states_as_words_count_as_zero_and_one(app: App) -> None:
+    app.meta("door", kind="switch")
+    app.state["door"] = "on"
+    app.state["door"] = "OFF"
+    app.state["lamp"] = "on"  # not declared a switch: a word like any other
+    assert (await raw(app, "door")).mean == [1.0, 0.0]
+    assert len(await raw(app, "lamp")) == 0
+
+
+@pytest.mark.parametrize("settings", [HistorySettings(include=("rooms/**",), exclude=("rooms/*/set*",))])
+async def test_patterns_and_record_metadata_choose_paths(app: App) -> None:
+    app.meta("rooms/bath/humidity", record=False)
+    app.meta("outside/t", record=True)
+    app.state.update(
+        {"rooms": {"bath": {"t": 1, "humidity": 60, "setpoint": 21}}, "outside": {"t": 5, "wind": 3}}
+    )
+    await recorder(app).flush()
+    assert recorder(app).paths() == ["outside/t", "rooms/bath/t"]
+
+
+async def test_min_interval_holds_the_newest_value_back(app: App, clock: FakeClock) -> None:
+    app.meta("power", min_interval_s=10)
+    for value in (100, 101, 102):
+        app.state["power"] = value
+        await clock.advance(2)
+    assert (await raw(app, "power")).mean == [100.0]  # 101 and 102 came too soon
+    await clock.advance(5)  # 11 s after the first: the newest held value is due, at its own time
+    series = await raw(app, "power")
+    assert series.mean == [100.0, 102.0]
+    assert series.t == [T0, T0 + 4]
+
+
+async def test_deadband_skips_small_changes(app: App) -> None:
+    app.meta("t", deadband=0.5)
+    for value in (20.0, 20.2, 20.4, 20.6, 20.7, 19.9):
+        app.state["t"] = value
+    assert (await raw(app, "t")).mean == [20.0, 20.6, 19.9]
+
+
+@pytest.mark.parametrize("settings", [HistorySettings(commit_interval_s=15, heartbeat_s=300)])
+async def test_a_steady_value_gets_a_heartbeat(app: App, clock: FakeClock) -> None:
+    app.state["t"] = 20.0
+    await clock.advance(299)
+    assert len(await raw(app, "t")) == 1
+    await clock.advance(16)
+    series = await raw(app, "t")
+    assert series.mean == [20.0, 20.0] and series.t[1] >= T0 + 300
+
+
+async def test_samples_are_committed_every_commit_interval(app: App, clock: FakeClock) -> None:
+    rec = recorder(app)
+    stats = rec.store.engine.stats
+    app.state["t"] = 1.0
+    await clock.advance(14)
+    assert (rec.buffered, stats.samples_written, stats.commits) == (1, 0, 0)
+    await clock.advance(1)  # the timer's flush takes the buffer to the writer
+    assert await rec.flush() == 0  # waits for that flush; nothing is left for this one
+    assert (rec.buffered, stats.samples_written, stats.commits) == (0, 1, 1)
+    assert rec.committed_seq == app.state.seq
+
+
+async def test_values_set_before_start_are_recorded_at_start(tmp_path: Path, clock: FakeClock) -> None:
+    node = App("rec", data_dir=tmp_path, port=0, clock=clock, history=HistorySettings(heartbeat_s=None))
+    node.state["t"] = 7.5
+    await node.start(port=0)
+    try:
+        assert (await raw(node, "t")).mean == [7.5]
+    finally:
+        await node.stop()
+
+
+async def test_stop_commits_everything(tmp_path: Path, clock: FakeClock) -> None:
+    node = App(
+        "rec",
+        data_dir=tmp_path,
+        port=0,
+        timezone="Europe/Berlin",
+        clock=clock,
+        history=HistorySettings(commit_interval_s=3600),
+    )
+    await node.start(port=0)
+    for i in range(50):
+        node.state["n"] = i
+    await node.stop()
+    store = HistoryStore(tmp_path / "history.db", BERLIN)
+    store.open()
+    try:
+        (series,) = store.query("n", T0 - 1, T0 + 1, resolution="raw")
+        assert series.mean == [float(i) for i in range(50)]
+    finally:
+        store.close()
+
+
+async def test_blocking_calls_refuse_to_run_on_the_loop(app: App) -> None:
+    with pytest.raises(RuntimeError, match="aquery"):
+        recorder(app).query("t")
+    with pytest.raises(RuntimeError, match="aingest"):
+        recorder(app).ingest([("t", T0, 1.0)])
+
+
+async def test_programs_ingest_old_samples(app: App) -> None:
+    assert await recorder(app).aingest([("old", T0 - 86_400 + i, True) for i in range(3)]) == 3
+    (series,) = await recorder(app).aquery("old", "-2d", "now")
+    assert series.mean == [1.0, 1.0, 1.0]
+
+
+def test_history_can_be_turned_off(tmp_path: Path) -> None:
+    node = App("off", data_dir=tmp_path, history=False)
+    assert node.history is None
+    assert not any(isinstance(c, Recorder) for c in node.hub.components)
+
+
+async def test_stop_records_values_held_back(tmp_path: Path, clock: FakeClock) -> None:
+    node = App("rec", data_dir=tmp_path, port=0, timezone="Europe/Berlin", clock=clock)
+    node.meta("power", min_interval_s=60)
+    await node.start(port=0)
+    node.state["power"] = 100
+    await clock.advance(1)
+    node.state["power"] = 250  # held back: too soon after 100
+    await node.stop()
+    store = HistoryStore(tmp_path / "history.db", BERLIN)
+    store.open()
+    try:
+        assert store.query("power", T0 - 1, T0 + 10, resolution="raw")[0].mean == [100.0, 250.0]
+    finally:
+        store.close()
