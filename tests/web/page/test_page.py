@@ -241,7 +241,6 @@ CHARTED = ["living_room/temperature", "outside/temperature", "solar/power_w"]
 @pytest.fixture
 def year_of_history(tmp_path: Path) -> Path:
     """A year of 3 series, one sample per 30 min, imported with `roost history import`; the data dir."""
-    pytest.importorskip("roost.store.recorder", reason="history (issue 4) is not on this branch yet")
     data = tmp_path / "data"
     csv_path = tmp_path / "year.csv"
     end = int(time.time()) // 1800 * 1800
