@@ -235,7 +235,9 @@ class ChartPanel {
       const s = this.series.get(path);
       if (s) counts.set(s.resolution_s, Math.max(counts.get(s.resolution_s) || 0, s.t.length - (s.live || 0)));
     }
-    this.info.textContent = [...counts].map(([res, n]) => resolutionText(res, n)).join("; ");
+    const empty = [...counts.values()].every((n) => n === 0);
+    // A new node has nothing yet: the recorder commits every few seconds.
+    this.info.textContent = empty ? "no data in this range yet" : [...counts].map(([res, n]) => resolutionText(res, n)).join("; ");
     const first = this.series.get(this.paths[0]);
     this.el.dataset.resolution = first ? String(first.resolution_s) : "";
   }
