@@ -6,7 +6,29 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8080
 LINT_DIRS := src tests bench
 
-.PHONY: demo test lint typecheck pytest bench bench-live bench-history setup system-deps clean
+.PHONY: demo test lint typecheck pytest bench bench-live bench-history bench-page setup system-deps clean page page-watch wheel
+
+# The web page: our sources in frontend/, uPlot and esbuild from npm (frontend/package-lock.json),
+# built into package data. Node.js builds it; roost never needs Node.js to run.
+PAGE         := src/roost/web/static/dist/index.html
+NPM_STAMP    := frontend/node_modules/.package-lock.json
+PAGE_SOURCES := $(wildcard frontend/src/*) frontend/build.mjs src/roost/web/static/roost-live.js
+
+$(NPM_STAMP): frontend/package.json frontend/package-lock.json
+	scripts/system-deps.sh page
+	# --ignore-scripts: no dependency runs code at install (esbuild needs no postinstall).
+	cd frontend && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(PAGE): $(NPM_STAMP) $(PAGE_SOURCES)
+	cd frontend && node build.mjs
+
+## Build the web page into src/roost/web/static/dist/
+page: $(PAGE)
+
+## Rebuild the page on every change (unminified), for development next to `make demo`
+page-watch: $(NPM_STAMP)
+	cd frontend && node build.mjs --watch
 
 $(VENV)/.base: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,14 +41,14 @@ $(VENV)/.test: $(VENV)/.base pyproject.toml scripts/system-deps.sh
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
-setup: $(VENV)/.base
+setup: $(VENV)/.base $(PAGE)
 
 ## Run the simulated demo home on http://$(HOST):$(PORT)
-demo: $(VENV)/.base
+demo: $(VENV)/.base $(PAGE)
 	$(BIN)/roost demo --host $(HOST) --port $(PORT)
 
 ## Lint, type-check and run the whole test suite
-test: $(VENV)/.test lint typecheck pytest
+test: $(VENV)/.test $(PAGE) lint typecheck pytest
 
 lint: $(VENV)/.test
 	$(BIN)/ruff check $(LINT_DIRS)
@@ -35,7 +57,7 @@ lint: $(VENV)/.test
 typecheck: $(VENV)/.test
 	$(BIN)/mypy
 
-pytest: $(VENV)/.test
+pytest: $(VENV)/.test $(PAGE)
 	$(BIN)/pytest
 
 ## Benchmarks (they print their figures; nothing here is a pass/fail test)
@@ -52,8 +74,17 @@ bench-live: $(VENV)/.test
 bench-history: $(VENV)/.test
 	$(BIN)/python bench/history.py
 
+## The page in headless Chromium: first live value, bytes transferred, year chart (PAGE_ARGS="--runs 9")
+bench-page: $(VENV)/.test $(PAGE)
+	$(BIN)/python bench/page.py $(PAGE_ARGS)
+
+## A wheel with the built page inside, for machines without Node.js (into dist/)
+wheel: $(VENV)/.base $(PAGE)
+	$(BIN)/python -m pip wheel --quiet --no-deps --wheel-dir dist .
+
 system-deps:
-	scripts/system-deps.sh test bench
+	scripts/system-deps.sh test bench page
 
 clean:
-	rm -rf $(VENV) build src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache \
+		frontend/node_modules src/roost/web/static/dist

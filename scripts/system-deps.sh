@@ -6,10 +6,13 @@ set -euo pipefail
 declare -A NEED=(
   [test]="chromium"
   [bench]="wrk"
+  [page]="nodejs npm"   # builds the web page (frontend/); not needed to run roost
 )
 
 packages=()
 for purpose in "$@"; do
+  # Any Node.js with npm will do (nodesource's, nvm's, ...), not only Debian's.
+  if [ "$purpose" = page ] && command -v node >/dev/null && command -v npm >/dev/null; then continue; fi
   for pkg in ${NEED[$purpose]:-}; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || packages+=("$pkg")
   done

@@ -19,6 +19,12 @@ from roost.web.responses import MAX_BODY_BYTES, Handler, error_reply, json_respo
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "static"
+# The built page (frontend/, `make page`): index.html and content-hashed assets.
+PAGE_DIR = STATIC_DIR / "dist"
+# A hashed asset never changes under its name; index.html names the current ones and
+# is revalidated on every visit (a 304 when nothing changed).
+_IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable"}
+_REVALIDATE = {"Cache-Control": "no-cache"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +72,8 @@ class WebServer:
             r.method == "GET" and r.resource and r.resource.canonical == "/" for r in app.router.routes()
         ):
             app.router.add_get("/", self.index)
+        # Before the /static prefix, which would otherwise take these too.
+        app.router.add_get("/static/dist/{name}", self.page_asset)
         app.router.add_static("/static", STATIC_DIR, append_version=False)
         return app
 
@@ -96,8 +104,22 @@ class WebServer:
             self._runner = None
 
     async def index(self, request: web.Request) -> web.FileResponse:
-        """Serve the page."""
-        return web.FileResponse(STATIC_DIR / "index.html")
+        """Serve the page; a placeholder that says how to build it when it is not built."""
+        built = PAGE_DIR / "index.html"
+        if built.is_file():
+            # FileResponse sends index.html.br or .gz instead when the client accepts them.
+            return web.FileResponse(built, headers=_REVALIDATE)
+        return web.FileResponse(STATIC_DIR / "index.html", headers=_REVALIDATE)
+
+    async def page_asset(self, request: web.Request) -> web.FileResponse:
+        """Serve a built asset of the page (precompressed when the client accepts it), cached for good."""
+        name = request.match_info["name"]
+        path = PAGE_DIR / name
+        # `{name}` holds no "/", so this stays inside PAGE_DIR; dot-files are nobody's business.
+        if name.startswith(".") or not path.is_file():
+            raise web.HTTPNotFound()
+        headers = _REVALIDATE if name.startswith("index.") else _IMMUTABLE
+        return web.FileResponse(path, headers=headers)
 
     async def openapi(self, request: web.Request) -> web.Response:
         """Return the OpenAPI description of every route and command."""

@@ -1,0 +1,132 @@
+// Turning values, units, times and sizes into text a person reads at a glance.
+// Numbers follow the browser's locale (a German phone gets "20,8 °C").
+
+const numberFormats = new Map();
+
+function numberFormat(decimals) {
+  let f = numberFormats.get(decimals);
+  if (!f) {
+    f = new Intl.NumberFormat(undefined, { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
+    numberFormats.set(decimals, f);
+  }
+  return f;
+}
+
+/**
+ * How many decimals a reading deserves. A sensor's noise sits in the last digit
+ * it reports, so a fixed number per unit keeps a card from jittering in width.
+ */
+export function decimalsFor(value, meta = {}) {
+  // Extra metadata fields arrive beside the standard ones: app.meta(path, decimals=0).
+  if (Number.isInteger(meta.decimals)) return meta.decimals;
+  if (Number.isInteger(value) && !meta.unit) return 0;
+  const magnitude = Math.abs(value);
+  switch (meta.unit) {
+    case "°C":
+    case "°F":
+    case "K":
+    case "%":
+      return magnitude >= 100 ? 0 : 1;
+    case "W":
+    case "VA":
+    case "var":
+      return magnitude >= 100 ? 0 : 1;
+    case "kWh":
+    case "kW":
+    case "m³":
+      return magnitude >= 100 ? 1 : 2;
+    default:
+      if (Number.isInteger(value)) return 0;
+      return magnitude >= 100 ? 1 : 2;
+  }
+}
+
+/** A number with the decimals its unit deserves, in the browser's locale. */
+export function formatNumber(value, meta = {}, decimals = decimalsFor(value, meta)) {
+  return numberFormat(decimals).format(value);
+}
+
+/** Display parts of a leaf: {text, unit}; unit is "" when there is none to show. */
+export function formatValue(value, meta = {}) {
+  if (value === null || value === undefined) return { text: "—", unit: "" };
+  if (typeof value === "boolean") {
+    const onOff = meta.kind === "flag" || meta.kind === "switch";
+    return { text: value ? (onOff ? "on" : "yes") : onOff ? "off" : "no", unit: "" };
+  }
+  if (typeof value === "number") {
+    if (meta.kind === "timestamp") return { text: formatWhen(value), unit: "" };
+    return { text: formatNumber(value, meta), unit: meta.unit || "" };
+  }
+  if (typeof value === "string") return { text: value === "" ? "—" : value, unit: meta.unit || "" };
+  return { text: JSON.stringify(value), unit: "" };
+}
+
+/** "Living room" from "living_room"; keeps acronyms and digits as they are. */
+export function humanize(key) {
+  const words = String(key).replace(/[_-]+/g, " ").trim();
+  return words ? words[0].toUpperCase() + words.slice(1) : String(key);
+}
+
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+const dateTimeFormat = new Intl.DateTimeFormat(undefined, {
+  month: "short",
+  day: "numeric",
+  hour: "2-digit",
+  minute: "2-digit",
+});
+const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
+
+/** A past moment (epoch seconds) relative to now when recent, else as a date and time. */
+export function formatWhen(ts, nowS = Date.now() / 1000) {
+  const age = nowS - ts;
+  if (age < 45 && age > -45) return "just now";
+  if (age > 0 && age < 3600) return `${Math.round(age / 60)} min ago`;
+  const date = new Date(ts * 1000);
+  const today = new Date(nowS * 1000);
+  if (date.toDateString() === today.toDateString()) return `today ${timeFormat.format(date)}`;
+  return dateTimeFormat.format(date);
+}
+
+/** Like formatWhen, to the second in the last minute: "8 s ago" (workers run every few seconds). */
+export function formatAgo(ts, nowS = Date.now() / 1000) {
+  const age = nowS - ts;
+  if (age >= 0 && age < 60) return `${Math.round(age)} s ago`;
+  return formatWhen(ts, nowS);
+}
+
+/** A moment in full, for tooltips. */
+export function formatFull(ts) {
+  return fullFormat.format(new Date(ts * 1000));
+}
+
+/** A span of seconds as "42 s", "5 min", "3 h 20 min", "2 d 4 h". */
+export function formatDuration(seconds) {
+  const s = Math.abs(seconds);
+  if (s < 1) return `${Math.round(s * 1000)} ms`;
+  if (s < 60) return `${Math.round(s)} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min`;
+  if (s < 86400) {
+    const m = Math.floor((s % 3600) / 60);
+    return `${Math.floor(s / 3600)} h${m ? ` ${m} min` : ""}`;
+  }
+  const hours = Math.floor((s % 86400) / 3600);
+  return `${Math.floor(s / 86400)} d${hours ? ` ${hours} h` : ""}`;
+}
+
+/** Bytes as "812 B", "14.2 KB", "3.1 MB". */
+export function formatBytes(n) {
+  if (n < 1024) return `${n} B`;
+  const units = ["KB", "MB", "GB", "TB"];
+  let value = n / 1024;
+  let i = 0;
+  while (value >= 1024 && i < units.length - 1) {
+    value /= 1024;
+    i++;
+  }
+  return `${numberFormat(value >= 100 ? 0 : 1).format(value)} ${units[i]}`;
+}
+
+/** A count with thousands separators. */
+export function formatCount(n) {
+  return numberFormat(0).format(n);
+}
