@@ -18,6 +18,7 @@ BERLIN = ZoneInfo("Europe/Berlin")
     [
         ("now", NOW),
         ("-7d", NOW - 7 * 86400),
+        ("-1y", NOW - 365 * 86400),
         ("-24h", NOW - 86400),
         ("-30m", NOW - 1800),
         ("-90s", NOW - 90),

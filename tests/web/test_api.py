@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import gzip
 import io
 from typing import Any, Literal
 
@@ -219,3 +220,22 @@ async def test_cors_when_configured(tmp_path: Any) -> None:
                 assert "Access-Control-Allow-Origin" not in r.headers
     finally:
         await app.stop()
+
+
+async def test_large_json_replies_are_gzipped_for_clients_that_accept_it(app: App) -> None:
+    app.state["big"] = {f"k{i}": i * 1.5 for i in range(5000)}
+    await app.start(host="127.0.0.1", port=0)
+    try:
+        async with aiohttp.ClientSession(base_url=app.url, auto_decompress=False) as s:
+            async with s.get("/api/state", headers={"Accept-Encoding": "gzip"}) as r:
+                assert r.headers["Content-Encoding"] == "gzip"
+                zipped = await r.read()
+            async with s.get("/api/state", headers={"Accept-Encoding": "identity"}) as r:
+                assert "Content-Encoding" not in r.headers
+                plain = await r.read()
+            async with s.get("/api/state/big/k1", headers={"Accept-Encoding": "gzip"}) as r:
+                assert "Content-Encoding" not in r.headers  # small replies go as they are
+    finally:
+        await app.stop()
+    assert gzip.decompress(zipped) == plain
+    assert len(zipped) < len(plain) / 2

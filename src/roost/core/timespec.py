@@ -8,13 +8,14 @@ from datetime import datetime, tzinfo
 
 from roost.core.errors import InvalidValue
 
-_RELATIVE = re.compile(r"^([+-])\s*(\d+(?:\.\d+)?)\s*(s|m|min|h|d|w)$")
-_UNIT_S = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86_400, "w": 604_800}
+_RELATIVE = re.compile(r"^([+-])\s*(\d+(?:\.\d+)?)\s*(s|m|min|h|d|w|y)$")
+# A year is 365 days: "-1y" is a chart range, not a calendar computation.
+_UNIT_S = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86_400, "w": 604_800, "y": 365 * 86_400}
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
 def parse_instant(text: str, now: float, tz: tzinfo) -> float:
-    """Return epoch seconds for `text`: `now`, `-7d`/`-24h`/`-30m`/`+1h`, epoch seconds, or ISO 8601.
+    """Return epoch seconds for `text`: `now`, `-1y`/`-7d`/`-24h`/`-30m`/`+1h`, epoch seconds, or ISO 8601.
 
     An ISO time without an offset is read in `tz`. Raise InvalidValue otherwise.
     """

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -144,7 +145,35 @@ class WebServer:
         self.api.count(
             resource.canonical if resource is not None else "unmatched", request.method, response.status
         )
+        if isinstance(response, web.Response) and _worth_compressing(request, response):
+            await _gzip(response)
         return response
+
+
+# Below this a reply fits a few packets and compressing it costs more than it saves.
+COMPRESS_MIN_BYTES = 32 * 1024
+
+
+def _worth_compressing(request: web.Request, response: web.Response) -> bool:
+    body = response.body
+    return (
+        isinstance(body, bytes)
+        and len(body) >= COMPRESS_MIN_BYTES
+        and response.content_type == "application/json"
+        and "gzip" in request.headers.get("Accept-Encoding", "")
+        and "Content-Encoding" not in response.headers
+    )
+
+
+async def _gzip(response: web.Response) -> None:
+    # Level 1, in a thread: a year chart (1.1 MB of JSON) shrinks to 40% in about 13 ms
+    # here, where aiohttp's own compression (level 6) takes 100 ms, several times that
+    # on a Raspberry Pi. A phone on Wi-Fi gains far more in transfer time.
+    body = response.body
+    assert isinstance(body, bytes)
+    response.body = await asyncio.to_thread(gzip.compress, body, 1, mtime=0)
+    response.headers["Content-Encoding"] = "gzip"
+    response.headers["Vary"] = "Accept-Encoding"
 
 
 def _bound_port(runner: web.AppRunner, fallback: int) -> int:
