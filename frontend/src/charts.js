@@ -12,7 +12,7 @@
 import uPlot from "uplot";
 import { ApiError, getJSON, serverNow } from "./api.js";
 import { h } from "./dom.js";
-import { decimalsFor, formatFull, formatNumber, formatValue, humanize } from "./format.js";
+import { decimalsFor, formatFull, formatNumber, formatTicks, formatValue, humanize } from "./format.js";
 
 const DAY = 86400;
 const RANGES = [
@@ -187,7 +187,7 @@ class ChartPanel {
         y: BOOLEAN_KINDS.has(unitMeta.kind) ? { range: [-0.05, 1.05] } : { auto: true },
       },
       axes: [
-        { ...axis },
+        { ...axis, values: (u, splits, axisIdx, space, step) => formatTicks(splits, step) },
         {
           ...axis,
           size: 52,

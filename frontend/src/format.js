@@ -94,6 +94,31 @@ export function formatAgo(ts, nowS = Date.now() / 1000) {
   return formatWhen(ts, nowS);
 }
 
+// Tick labels in the reader's own conventions (24-hour clocks, day before month, ...):
+// uPlot's built-in formats are fixed to US English.
+const tickFormats = [
+  [365 * 86400, new Intl.DateTimeFormat(undefined, { year: "numeric" })],
+  [28 * 86400, new Intl.DateTimeFormat(undefined, { month: "short", year: "numeric" })],
+  [86400, new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short" })],
+  [60, new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" })],
+  [0, new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" })],
+];
+const dayFormat = tickFormats[2][1];
+
+/** Label time-axis ticks `splits` (epoch seconds) spaced `step` seconds apart. */
+export function formatTicks(splits, step) {
+  const format = tickFormats.find(([min]) => step >= min)[1];
+  return splits.map((ts) => {
+    if (ts === null) return "";
+    const date = new Date(ts * 1000);
+    // Below a day, a tick at local midnight says which day begins there.
+    if (step < 86400 && date.getHours() === 0 && date.getMinutes() === 0 && date.getSeconds() === 0) {
+      return dayFormat.format(date);
+    }
+    return format.format(date);
+  });
+}
+
 /** A moment in full, for tooltips. */
 export function formatFull(ts) {
   return fullFormat.format(new Date(ts * 1000));
