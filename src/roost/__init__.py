@@ -15,6 +15,7 @@ from roost.core.errors import (
 )
 from roost.core.meta import PathMeta
 from roost.core.version import __version__
+from roost.live import LiveSettings
 from roost.runtime.component import Component
 from roost.runtime.state import Change, StateTree
 from roost.store import HistorySettings
@@ -28,6 +29,7 @@ __all__ = [
     "InvalidArguments",
     "InvalidPath",
     "InvalidValue",
+    "LiveSettings",
     "PathMeta",
     "RoostError",
     "StateTree",
