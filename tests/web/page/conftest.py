@@ -106,16 +106,6 @@ async def browser(tmp_path: Path) -> AsyncIterator[Browser]:
 
 
 @pytest.fixture
-async def served(app: App) -> AsyncIterator[App]:
-    """The app on 127.0.0.1, a free port; stopped after the test."""
-    await app.start(host="127.0.0.1", port=0)
-    try:
-        yield app
-    finally:
-        await app.stop()
-
-
-@pytest.fixture
 def shot() -> Callable[[Any, str], Awaitable[Path]]:
     """`await shot(page, name)`: a full-page screenshot into test-artifacts/ for a reviewer."""
 
