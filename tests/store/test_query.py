@@ -91,3 +91,13 @@ def test_bad_queries(two_days: HistoryStore, kwargs: dict[str, object], error: t
     args: dict[str, object] = {"paths": "a", "start_s": START, "end_s": START + DAY, **kwargs}
     with pytest.raises(error):
         two_days.query(**args)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("points", [1, 10, 30, 200])
+def test_never_more_points_than_asked_when_days_are_merged(store: HistoryStore, points: int) -> None:
+    # Three years of days: the daily tier spans several year rows, and its count must not stop at the first.
+    store.ingest([("d", START + DAY * i + 3600, float(i)) for i in range(3 * 365)], START + 4 * 365 * DAY)
+    (series,) = store.query("d", START, START + 3 * 365 * DAY, points)
+    assert 0 < len(series) <= points
+    assert series.resolution_s % DAY == 0 and series.min[0] == 0.0 and series.max[-1] == 3 * 365 - 1
+
