@@ -186,11 +186,14 @@ def read_buckets(
     start = cal.bounds(lo, width)[0]
     out = BucketColumns([], [], [], [], [])
     table, first, last = _ranges(view, width, lo, hi)
+    # Buckets from `rolled_until` on are the memory's: a day the writer sealed after the
+    # memory was copied is in the month's and year's rows on disk too, and must not count twice.
+    disk_hi = min(hi, view.rolled_until)
     if first < last:
         for (blob,) in conn.execute(
             f"SELECT data FROM {table} WHERE id >= ? AND id < ? ORDER BY id", (first, last)
         ):
-            _extend(out, chunks.decode_chart(blob), start, hi)
+            _extend(out, chunks.decode_chart(blob), start, disk_hi)
     memory = [b for b in view.buckets[width] if start <= b.start < hi]
     if memory:
         _extend(out, BucketColumns.of(memory), start, hi)
