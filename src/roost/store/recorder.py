@@ -241,7 +241,9 @@ class Recorder(Component):
             self._in_flight = len(batch)
             try:
                 # If the commit fails, the writer keeps what it took and commits it with the next.
-                written = await asyncio.wrap_future(store.append(batch, round(now * 1000)))
+                # Shielded: cancelling the wait (stop() cancels the timer) must not cancel a
+                # commit still queued behind other writer work, which would drop its samples.
+                written = await asyncio.shield(asyncio.wrap_future(store.append(batch, round(now * 1000))))
             finally:
                 self._in_flight = 0
             self.committed_seq = max(self.committed_seq, seq)
