@@ -219,3 +219,24 @@ async def test_stop_keeps_a_commit_that_waits_behind_other_writer_work(
         assert store.query("n", T0 - 1, T0 + 60, resolution="raw")[0].mean == [1.0]
     finally:
         store.close()
+
+
+@pytest.mark.parametrize(
+    "settings", [HistorySettings(commit_interval_s=15, heartbeat_s=None, max_buffered=100)]
+)
+async def test_max_buffered_bounds_memory_while_commits_fail(app: App, clock: FakeClock) -> None:
+    rec = recorder(app)
+
+    def disk_size(pages: int) -> Call[object]:
+        return Call(lambda engine: engine.conn.execute(f"PRAGMA max_page_count = {pages}").fetchone())
+
+    await asyncio.wrap_future(rec.store.submit(disk_size(1)))  # the disk is full: no page more
+    for step in range(40):  # ten minutes of 50 changes every 15 s, every commit failing
+        for i in range(50):
+            app.state["n"] = step * 50 + i + 1 / 3  # full floats: a batch needs a page of its own
+        await clock.advance(15)
+    assert rec.store.engine.stats.commits <= 2 and rec.dropped > 0
+    assert rec.buffered <= 2 * 100  # the writer's failed batch and the buffer, no more
+    await asyncio.wrap_future(rec.store.submit(disk_size(1_000_000)))  # space again
+    series = await raw(app, "n")
+    assert series.mean[-1] == 40 * 50 - 1 + 1 / 3 and len(series) <= 3 * 100
