@@ -136,3 +136,21 @@ def test_a_byte_order_mark_and_bytes_that_are_not_utf8(tmp_path: Path, store: Hi
     report = import_csv(store, file, T0 + 86_400, BERLIN, on_bad=lambda line, why: bad.append(line))
     assert (report.rows, bad) == (2, [2])
     assert store.paths() == ["rooms/a"]
+
+
+def test_times_past_2527_are_bad_rows_not_a_failed_import(tmp_path: Path, store: HistoryStore) -> None:
+    file = write_csv(
+        tmp_path / "typos.csv",
+        [
+            "rooms/a,1700000000,1.5",
+            "rooms/a,9999-12-31T23:59:59,1",  # line 3: its day's end is past what a date can hold
+            "rooms/a,2600-01-01T00:00:00,1",  # past what a row key can hold
+            "rooms/a,20000000000,1",  # epoch seconds, as far
+            "rooms/a,1700000060,2.5",
+        ],
+    )
+    bad: list[tuple[int, str]] = []
+    report = import_csv(store, file, T0 + 86_400, BERLIN, on_bad=lambda line, why: bad.append((line, why)))
+    assert (report.rows, report.bad) == (2, 3)
+    assert [line for line, _ in bad] == [3, 4, 5] and all("2527" in why for _, why in bad)
+    assert raw_values(store) == [1.5, 2.5]

@@ -22,6 +22,7 @@ from typing import IO, Any
 
 from roost.core.errors import RoostError
 from roost.core.timespec import parse_iso
+from roost.store.chunks import MAX_TS
 from roost.store.engine import Engine, Sample
 from roost.store.store import HistoryStore, normal_path
 from roost.store.writer import Append, Call
@@ -102,6 +103,8 @@ def _parse_time(text: str, tz: tzinfo) -> float:
             raise BadRow(f"timestamp {text!r} looks like milliseconds; use epoch seconds")
     if seconds < 0:
         raise BadRow(f"timestamp {text!r} is before 1970")
+    if round(seconds * 1000) > MAX_TS:
+        raise BadRow(f"timestamp {text!r} is after 2527")
     return seconds
 
 
