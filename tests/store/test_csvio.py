@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from roost.store import HistoryStore
-from roost.store.csvio import import_csv
+from roost.store.csvio import export_csv, import_csv
 
 from .conftest import BERLIN
 
@@ -136,3 +137,36 @@ def test_a_byte_order_mark_and_bytes_that_are_not_utf8(tmp_path: Path, store: Hi
     report = import_csv(store, file, T0 + 86_400, BERLIN, on_bad=lambda line, why: bad.append(line))
     assert (report.rows, bad) == (2, [2])
     assert store.paths() == ["rooms/a"]
+
+
+def test_times_past_2527_are_bad_rows_not_a_failed_import(tmp_path: Path, store: HistoryStore) -> None:
+    file = write_csv(
+        tmp_path / "typos.csv",
+        [
+            "rooms/a,1700000000,1.5",
+            "rooms/a,9999-12-31T23:59:59,1",  # line 3: its day's end is past what a date can hold
+            "rooms/a,2600-01-01T00:00:00,1",  # past what a row key can hold
+            "rooms/a,20000000000,1",  # epoch seconds, as far
+            "rooms/a,1700000060,2.5",
+        ],
+    )
+    bad: list[tuple[int, str]] = []
+    report = import_csv(store, file, T0 + 86_400, BERLIN, on_bad=lambda line, why: bad.append((line, why)))
+    assert (report.rows, report.bad) == (2, 3)
+    assert [line for line, _ in bad] == [3, 4, 5] and all("2527" in why for _, why in bad)
+    assert raw_values(store) == [1.5, 2.5]
+
+
+@pytest.mark.parametrize(("resolution", "count"), [("1d", 61), ("1h", 60 * 24), ("5m", 60 * 24)])
+def test_an_export_of_buckets_lists_each_once(
+    tmp_path: Path, store: HistoryStore, resolution: str, count: int
+) -> None:
+    # Berlin's days start at 23:00 UTC: the day holding each window's UTC edge is in two windows.
+    start = 1_700_000_000 - 1_700_000_000 % 86_400
+    store.ingest([("x", start + 3600 * i, float(i)) for i in range(60 * 24)], start + 90 * 86_400)
+    out = io.StringIO()
+    rows = export_csv(
+        store, out, ["x"], start, start + 60 * 86_400, resolution, epoch=True, window_s=7 * 86_400
+    )
+    times = [line.split(",")[1] for line in out.getvalue().splitlines()[1:]]
+    assert rows == len(times) == len(set(times)) == count

@@ -269,3 +269,25 @@ def test_a_log_row_half_sealed_is_not_replayed_twice(tmp_path: Path) -> None:
         assert days.mean == [1.0, 2.0]
     finally:
         store.close()
+
+
+def test_a_sample_far_in_the_future_does_not_keep_the_log_growing(tmp_path: Path) -> None:
+    midnight = 1_700_002_800_000  # 2023-11-15 00:00 in Berlin
+    future = midnight + 365 * DAY_MS  # a clock set a year ahead, or a typo in an import
+    store = HistoryStore(tmp_path / "h.db", BERLIN)
+    store.open()
+    store.append([("x", future, 9.0), ("y", midnight, 0.0)], midnight + 60_000).result()
+    for hour in range(1, 24 * 4):  # four days of hourly commits
+        at = midnight + hour * 3_600_000
+        store.append([("y", at, float(hour))], at + 60_000).result()
+    # The rows of days sealed long ago are gone; what is left is the future sample's row and today's.
+    assert store.submit(_count("log")).result() <= 25
+    store.close()
+    store = HistoryStore(tmp_path / "h.db", BERLIN)
+    store.open()
+    try:
+        (x,) = store.query("x", future / 1000 - 1, future / 1000 + 1, resolution="raw")
+        (y,) = store.query("y", midnight / 1000, midnight / 1000 + 4 * 86_400, resolution="raw")
+        assert x.mean == [9.0] and y.mean == [float(h) for h in range(24 * 4)]
+    finally:
+        store.close()

@@ -7,7 +7,9 @@ from datetime import datetime
 import pytest
 
 from roost.core.errors import InvalidPath, InvalidValue
+from roost.core.rollup import Calendar
 from roost.store import HistoryStore, UnknownSeries
+from roost.store.query import read_series
 
 from .conftest import BERLIN
 
@@ -91,3 +93,41 @@ def test_bad_queries(two_days: HistoryStore, kwargs: dict[str, object], error: t
     args: dict[str, object] = {"paths": "a", "start_s": START, "end_s": START + DAY, **kwargs}
     with pytest.raises(error):
         two_days.query(**args)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("points", [1, 10, 30, 200])
+def test_never_more_points_than_asked_when_days_are_merged(store: HistoryStore, points: int) -> None:
+    # Three years of days: the daily tier spans several year rows, and its count must not stop at the first.
+    store.ingest([("d", START + DAY * i + 3600, float(i)) for i in range(3 * 365)], START + 4 * 365 * DAY)
+    (series,) = store.query("d", START, START + 3 * 365 * DAY, points)
+    assert 0 < len(series) <= points
+    assert series.resolution_s % DAY == 0 and series.min[0] == 0.0 and series.max[-1] == 3 * 365 - 1
+
+
+def test_a_day_sealed_while_a_query_reads_is_not_counted_twice(store: HistoryStore) -> None:
+    # The first day is sealed already, so its month's and year's rollup rows exist before the query starts.
+    store.append(
+        [("x", round((START + 3600 * i) * 1000), float(i)) for i in range(48)],
+        round((START + 2 * DAY - 60) * 1000),
+    ).result()
+    (view,) = store._views(["x"])  # the query copies what the writer holds in memory ...
+    store.append([], round((START + 2 * DAY + 60) * 1000)).result()  # ... the writer seals the second day ...
+    conn = store._reader()  # ... and the query's read transaction begins after that commit
+    try:
+        for width, count in ((300, 48), (3600, 48), (DAY, 2)):
+            series = read_series(
+                conn,
+                Calendar(BERLIN),
+                view,
+                "x",
+                round(START * 1000),
+                round((START + 2 * DAY) * 1000),
+                10_000,
+                width,
+            )
+            assert len(series) == len(set(series.t)) == count
+            assert sum(series.mean) == pytest.approx(
+                sum(range(48)) if width < DAY else 23 / 2 + (24 + 47) / 2
+            )
+    finally:
+        store._release(conn)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import pytest
 from roost import App, HistorySettings
 from roost.runtime.clock import FakeClock
 from roost.store import HistoryStore, Recorder, Series
+from roost.store.writer import Call
 
 from .conftest import BERLIN
 
@@ -185,3 +188,55 @@ async def test_stop_records_values_held_back(tmp_path: Path, clock: FakeClock) -
         assert store.query("power", T0 - 1, T0 + 10, resolution="raw")[0].mean == [100.0, 250.0]
     finally:
         store.close()
+
+
+async def test_stop_keeps_a_commit_that_waits_behind_other_writer_work(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    node = App(
+        "rec",
+        data_dir=tmp_path,
+        port=0,
+        timezone="Europe/Berlin",
+        clock=clock,
+        history=HistorySettings(heartbeat_s=None),
+    )
+    await node.start(port=0)
+    rec = recorder(node)
+    gate = threading.Event()
+    rec.store.submit(Call(lambda engine: gate.wait(10)))  # the writer is busy (a slow disk, a big ingest)
+    node.state["n"] = 1
+    await clock.advance(15)  # the timer's flush hands the sample to the writer and waits behind that work
+    timer = next(t for t in rec._tasks if t.get_name() == "history-flush")
+    stopping = asyncio.create_task(node.stop())  # SIGTERM: stop cancels the timer while its commit waits
+    while not timer.done():
+        await asyncio.sleep(0.01)
+    gate.set()
+    await stopping
+    store = HistoryStore(tmp_path / "history.db", BERLIN)
+    store.open()
+    try:
+        assert store.query("n", T0 - 1, T0 + 60, resolution="raw")[0].mean == [1.0]
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(
+    "settings", [HistorySettings(commit_interval_s=15, heartbeat_s=None, max_buffered=100)]
+)
+async def test_max_buffered_bounds_memory_while_commits_fail(app: App, clock: FakeClock) -> None:
+    rec = recorder(app)
+
+    def disk_size(pages: int) -> Call[object]:
+        return Call(lambda engine: engine.conn.execute(f"PRAGMA max_page_count = {pages}").fetchone())
+
+    await asyncio.wrap_future(rec.store.submit(disk_size(1)))  # the disk is full: no page more
+    for step in range(40):  # ten minutes of 50 changes every 15 s, every commit failing
+        for i in range(50):
+            app.state["n"] = step * 50 + i + 1 / 3  # full floats: a batch needs a page of its own
+        await clock.advance(15)
+    assert rec.store.engine.stats.commits <= 2 and rec.dropped > 0
+    assert rec.buffered <= 2 * 100  # the writer's failed batch and the buffer, no more
+    await asyncio.wrap_future(rec.store.submit(disk_size(1_000_000)))  # space again
+    series = await raw(app, "n")
+    assert series.mean[-1] == 40 * 50 - 1 + 1 / 3 and len(series) <= 3 * 100

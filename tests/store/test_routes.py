@@ -111,3 +111,11 @@ async def test_metrics_health_and_openapi_show_history(recorded: App, http: aioh
     assert health["ok"] is True and health["written"] == 121 and health["db_bytes"] > 0
     async with http.get("/api/openapi.json") as r:
         assert "/api/history" in (await r.json())["paths"]
+
+
+@pytest.mark.parametrize("to", ["1e306", "1e308", "%2B99999999999999999999y"])
+async def test_times_beyond_any_history_are_clamped(
+    recorded: App, http: aiohttp.ClientSession, to: str
+) -> None:
+    status, body = await get(http, f"path=rooms/kitchen/t&from=0&to={to}&points=5000")
+    assert status == 200 and len(body["series"][0]["t"]) == 121

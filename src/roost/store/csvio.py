@@ -22,6 +22,7 @@ from typing import IO, Any
 
 from roost.core.errors import RoostError
 from roost.core.timespec import parse_iso
+from roost.store.chunks import MAX_TS
 from roost.store.engine import Engine, Sample
 from roost.store.store import HistoryStore, normal_path
 from roost.store.writer import Append, Call
@@ -102,6 +103,8 @@ def _parse_time(text: str, tz: tzinfo) -> float:
             raise BadRow(f"timestamp {text!r} looks like milliseconds; use epoch seconds")
     if seconds < 0:
         raise BadRow(f"timestamp {text!r} is before 1970")
+    if round(seconds * 1000) > MAX_TS:
+        raise BadRow(f"timestamp {text!r} is after 2527")
     return seconds
 
 
@@ -298,6 +301,7 @@ def export_csv(
     rows = 0
     for path in paths:
         lo = start_s
+        after = -math.inf  # the last bucket written
         # Window by window, so that years of samples never sit in memory at once.
         while lo < end_s:
             hi = min(lo + window_s, end_s)
@@ -306,12 +310,18 @@ def export_csv(
                 writer.writerows(
                     (path, stamp(t), repr(v)) for t, v in zip(series.t, series.mean, strict=True)
                 )
+                rows += len(series)
             else:
-                writer.writerows(
+                # A window starts with the bucket holding its first instant, which the
+                # window before ended with when a bucket edge is not a window edge.
+                new = [
                     (path, stamp(t), repr(a), repr(b), repr(m))
                     for t, a, b, m in zip(series.t, series.min, series.max, series.mean, strict=True)
-                )
-            rows += len(series)
+                    if t > after
+                ]
+                writer.writerows(new)
+                rows += len(new)
+                after = series.t[-1] if series.t else after
             lo = hi
     return rows
 

@@ -227,9 +227,9 @@ class Engine:
                 state.apply(plan)
             for state in self.series.values():
                 state.persisted = True
-        deleted, added = log_change
-        if deleted:
-            del self._log_rows[:deleted]
+        left, added = log_change
+        if left is not None:
+            self._log_rows = left
         if added is not None:
             self._log_rows.append(added)
         self._pending.clear()
@@ -281,8 +281,8 @@ class Engine:
 
     def _write(
         self, plans: list[tuple[SeriesState, SealPlan]], extra: Callable[..., None] | None
-    ) -> tuple[int, tuple[int, dict[int, int]] | None]:
-        """Run the commit's transaction; return (log rows deleted, the log row added)."""
+    ) -> tuple[list[tuple[int, dict[int, int]]] | None, tuple[int, dict[int, int]] | None]:
+        """Run the commit's transaction; return (the log rows left, or None if unchanged; the row added)."""
         c = self.conn
         c.execute("BEGIN IMMEDIATE")
         try:
@@ -320,24 +320,37 @@ class Engine:
 
     def _write_log(
         self, plans: list[tuple[SeriesState, SealPlan]]
-    ) -> tuple[int, tuple[int, dict[int, int]] | None]:
+    ) -> tuple[list[tuple[int, dict[int, int]]] | None, tuple[int, dict[int, int]] | None]:
         """Delete the log rows whose samples are all sealed now; add the new samples still unsealed.
 
-        The log is only appended to and cut from the front: a commit writes one
-        small row, never the tails again. At a restart, a log sample older than
-        its series' raw rows is known to be sealed and skipped.
+        A commit writes one small row, never the tails again. A row goes once all
+        its samples are sealed, whichever rows before it still wait (one holding a
+        sample of next year must not keep every later row). At a restart, a log
+        sample older than its series' raw rows is known to be sealed and skipped.
+        Return the log rows left (None: unchanged) and the row added.
         """
         c = self.conn
         sealed_until = {state.id: state.sealed_until for state in self.series.values()}
         for state, plan in plans:
             sealed_until[state.id] = max(state.sealed_until, plan.sealed_until, plan.rolled_until)
-        deleted = 0
-        for _, newest in self._log_rows:
-            if any(ts >= sealed_until[series_id] for series_id, ts in newest.items()):
-                break
-            deleted += 1
-        if deleted:
-            c.execute("DELETE FROM log WHERE id <= ?", (self._log_rows[deleted - 1][0],))
+        left: list[tuple[int, dict[int, int]]] | None = None
+        # Rows become deletable only when something is sealed: not worth a look otherwise.
+        if plans:
+            left = []
+            run: list[int] = []  # ids of consecutive deletable rows, deleted as one key range
+            for row in self._log_rows:
+                row_id, newest = row
+                if all(ts < sealed_until[series_id] for series_id, ts in newest.items()):
+                    run.append(row_id)
+                    continue
+                left.append(row)
+                if run:
+                    c.execute("DELETE FROM log WHERE id >= ? AND id <= ?", (run[0], run[-1]))
+                    run = []
+            if run:
+                c.execute("DELETE FROM log WHERE id >= ? AND id <= ?", (run[0], run[-1]))
+            if len(left) == len(self._log_rows):
+                left = None
         entries = []
         newest = {}
         for state, parts in self._pending.items():
@@ -347,9 +360,9 @@ class Engine:
                 entries.append((state.id, [t for t, _ in kept], [v for _, v in kept]))
                 newest[state.id] = max(t for t, _ in kept)
         if not entries:
-            return deleted, None
+            return left, None
         cur = c.execute("INSERT INTO log (data) VALUES (?)", (chunks.encode_log(entries),))
-        return deleted, (int(cur.lastrowid or 0), newest)
+        return left, (int(cur.lastrowid or 0), newest)
 
     # -- rows on disk --------------------------------------------------------------
 

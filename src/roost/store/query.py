@@ -9,6 +9,7 @@ is found on disk and never twice.
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from bisect import bisect_left
 from dataclasses import dataclass
@@ -76,18 +77,21 @@ def read_series(
     width: int | None = None,
 ) -> Series:
     """Return the series in `[lo, hi)` ms at `width`, or at the finest width that fits `points`."""
-    factor = 1
+    auto = width is None
     if width is None:
         counts = []
         for w in (RAW, *WIDTHS_S):
             counts.append((w, _count(conn, cal, view, w, lo, hi, points)))
             if counts[-1][1] <= points:
                 break
-        width, factor = pick_width(counts, points)
+        width, _ = pick_width(counts, points)
     if width == RAW:
         ts, values = read_raw(conn, view, lo, hi)
         return Series(path, RAW, _seconds(ts), values, values, values)
-    columns = read_buckets(conn, cal, view, width, lo, hi).coarsen(factor)
+    columns = read_buckets(conn, cal, view, width, lo, hi)
+    # The factor from the buckets read, not from `_count`: that stops counting once past the budget.
+    factor = math.ceil(len(columns) / points) if auto else 1
+    columns = columns.coarsen(factor)
     return Series(
         path,
         width * factor,
@@ -182,11 +186,14 @@ def read_buckets(
     start = cal.bounds(lo, width)[0]
     out = BucketColumns([], [], [], [], [])
     table, first, last = _ranges(view, width, lo, hi)
+    # Buckets from `rolled_until` on are the memory's: a day the writer sealed after the
+    # memory was copied is in the month's and year's rows on disk too, and must not count twice.
+    disk_hi = min(hi, view.rolled_until)
     if first < last:
         for (blob,) in conn.execute(
             f"SELECT data FROM {table} WHERE id >= ? AND id < ? ORDER BY id", (first, last)
         ):
-            _extend(out, chunks.decode_chart(blob), start, hi)
+            _extend(out, chunks.decode_chart(blob), start, disk_hi)
     memory = [b for b in view.buckets[width] if start <= b.start < hi]
     if memory:
         _extend(out, BucketColumns.of(memory), start, hi)

@@ -233,19 +233,31 @@ class Recorder(Component):
         await asyncio.sleep(0)
         async with self._flush_lock:
             store = self.store
-            now = self.hub.clock.time()
-            self._due_samples(round(now * 1000), final)
+            now_ms = round(self.hub.clock.time() * 1000)
+            self._due_samples(now_ms, final)
+            retried = 0
+            if store.engine.pending and not final:
+                # A commit failed and the writer still holds its samples: retry those alone
+                # first. While that fails the buffer stays here, where max_buffered bounds
+                # what a failing disk (full, read-only) costs in memory.
+                retried = await self._commit(store, [], now_ms)
             batch = list(self._buffer)
             self._buffer.clear()
             seq = self._seen_seq
             self._in_flight = len(batch)
             try:
                 # If the commit fails, the writer keeps what it took and commits it with the next.
-                written = await asyncio.wrap_future(store.append(batch, round(now * 1000)))
+                written = await self._commit(store, batch, now_ms)
             finally:
                 self._in_flight = 0
             self.committed_seq = max(self.committed_seq, seq)
-            return written
+            return retried + written
+
+    @staticmethod
+    async def _commit(store: HistoryStore, batch: list[Sample], now_ms: int) -> int:
+        # Shielded: cancelling the wait (stop() cancels the timer) must not cancel a
+        # commit still queued behind other writer work, which would drop its samples.
+        return await asyncio.shield(asyncio.wrap_future(store.append(batch, now_ms)))
 
     def flush_threadsafe(self, timeout_s: float | None = None) -> int:
         """Commit every buffered sample now, from any thread but the loop's."""

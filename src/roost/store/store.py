@@ -307,7 +307,8 @@ class HistoryStore:
 
 
 def _to_ms(seconds: float) -> int:
-    return min(max(round(seconds * 1000), 0), chunks.MAX_TS)
+    # Clamp before scaling: 1e306 s is finite, but not in milliseconds.
+    return round(min(max(seconds, 0.0), _MAX_TS_S) * 1000)
 
 
 def normal_path(path: str) -> str:
