@@ -79,6 +79,7 @@ class Writer:
         self._ready = threading.Event()
         self._open_error: BaseException | None = None
         self._closed = False
+        self._closing = threading.Lock()
         self.engine: Engine | None = None
         self.native_id: int | None = None
         self.failures = 0
@@ -96,20 +97,24 @@ class Writer:
 
     def submit(self, task: Task[T]) -> Future[T]:
         """Queue `task`; the future settles when it has run (thread-safe)."""
-        if self._closed:
-            raise RuntimeError("the history writer is closed")
         fut: Future[T] = Future()
-        self._queue.put((task, fut))
+        # Checked and queued under one lock: a task queued behind close()'s end marker
+        # would never run, and its caller would wait for ever.
+        with self._closing:
+            if self._closed:
+                raise RuntimeError("the history writer is closed")
+            self._queue.put((task, fut))
         return fut
 
     def close(self) -> None:
         """Run every task already queued, close the database, and end the thread."""
-        if self._closed:
-            return
-        self._closed = True
-        if self._thread.ident is None:  # never started
-            return
-        self._queue.put(None)
+        with self._closing:
+            if self._closed:
+                return
+            self._closed = True
+            if self._thread.ident is None:  # never started
+                return
+            self._queue.put(None)
         self._thread.join()
 
     @property
