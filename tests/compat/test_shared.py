@@ -6,6 +6,7 @@ import asyncio
 import copy
 import json
 import pickle
+import sys
 import threading
 from typing import Any
 
@@ -179,3 +180,33 @@ async def test_a_late_change_never_rolls_back_a_newer_write(state: StateTree) ->
     await asyncio.sleep(0)
     assert store.root["t"] == 2 and state["t"] == 2
     unsubscribe()
+
+
+def test_deep_copies_while_another_thread_writes(shared: SharedDict) -> None:
+    # copy.deepcopy and pickle walk the dicts in Python; a write from another
+    # thread must not break them with "dictionary changed size during iteration".
+    shared["a"] = {f"k{i}": i for i in range(200)}
+    shared["b"] = [{"x": i} for i in range(50)]
+    stop = threading.Event()
+
+    def writer() -> None:
+        i = 0
+        while not stop.is_set():
+            shared["a"][f"n{i % 50}"] = i
+            if i % 2:
+                del shared["a"][f"n{(i - 1) % 50}"]
+            i += 1
+
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        for _ in range(100):
+            assert type(copy.deepcopy(shared)["a"]) is dict
+            assert type(pickle.loads(pickle.dumps(shared))["b"][0]) is dict
+    finally:
+        stop.set()
+        thread.join()
+        sys.setswitchinterval(previous)
+

@@ -72,11 +72,13 @@ def to_plain(value: Any, depth: int = 0) -> Json:
 
 def plain_copy(value: Any) -> Json:
     """Return a plain deep copy of a shared-dict value (dicts and lists, not views)."""
-    # Structural only: the contents were checked on the way in.
+    # Structural only: the contents were checked on the way in. Each level is
+    # copied from a snapshot taken in one C call (see _snapshot), so that a write
+    # from another thread cannot break the walk (deepcopy, pickle) midway.
     if isinstance(value, dict):
-        return {k: plain_copy(v) for k, v in dict.items(value)}
+        return {k: plain_copy(v) for k, v in list(dict.items(value))}
     if isinstance(value, list):
-        return [plain_copy(v) for v in list.__iter__(value)]
+        return [plain_copy(v) for v in list(list.__iter__(value))]
     return value
 
 
