@@ -210,3 +210,16 @@ def test_deep_copies_while_another_thread_writes(shared: SharedDict) -> None:
         thread.join()
         sys.setswitchinterval(previous)
 
+
+async def test_writes_made_before_the_stream_is_followed_reach_the_mirror(state: StateTree) -> None:
+    # A program that grows into roost may add a device (which writes the tree)
+    # between RaspendApplication() and run(); those writes are never delivered.
+    state["gone"] = 1
+    store = SharedStore(state)
+    state["plugs/tv/always_on"] = False
+    del state["gone"]
+    state.attach(asyncio.get_running_loop())
+    unsubscribe = store.attach()
+    await asyncio.sleep(0)
+    assert store.root == {"plugs": {"tv": {"always_on": False}}} == state.to_dict()
+    unsubscribe()
