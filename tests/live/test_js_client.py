@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from roost import App
+from support import free_port
 
 playwright_api = pytest.importorskip("playwright.async_api")
 
@@ -146,3 +147,24 @@ async def test_sse_transport_tracks_state_and_calls_over_http(served: App, page:
     await wait_for_state(page, served)
     error = await page.evaluate("() => window.live.call('nope').catch(e => e.code)")
     assert error == "unknown_command"
+
+
+async def test_reconnect_delay_grows_while_the_server_stays_away(served: App, page: Any) -> None:
+    # Nothing listens on `base`: every attempt fails without ever opening, and the
+    # documented backoff (doubling up to maxBackoffMs) must apply, not the first step forever.
+    dead = f"http://127.0.0.1:{free_port()}"
+    await page.evaluate(
+        """async (base) => {
+          const { connect } = await import("/static/roost-live.js");
+          window.delays = [];
+          window.live = connect({
+            base, transport: "websocket", initialBackoffMs: 40, maxBackoffMs: 100000,
+            onStatus: (status, detail) => { if (status === "waiting") window.delays.push(detail.retryInMs); },
+          });
+        }""",
+        dead,
+    )
+    await page.wait_for_function("() => window.delays.length >= 5", timeout=WAIT_MS)
+    delays = await page.evaluate("() => { window.live.close(); return window.delays; }")
+    # Attempt n waits between half and all of 40 * 2**n ms.
+    assert [d >= 20 * 2**n for n, d in enumerate(delays[:5])] == [True] * 5, delays

@@ -180,10 +180,12 @@ export class LiveClient {
   }
 
   _lost(reason) {
+    // A connection that lasted a while was a success: start the backoff over.
+    // (Only one that opened: _openedAt is 0 while an attempt has not.)
+    const stable = this._openedAt > 0 && Date.now() - this._openedAt >= STABLE_MS;
     this._drop();
     if (this._stopped) return;
-    // A connection that lasted a while was a success: start the backoff over.
-    if (Date.now() - this._openedAt >= STABLE_MS) this._attempt = 0;
+    if (stable) this._attempt = 0;
     const cap = Math.min(this.options.maxBackoffMs, this.options.initialBackoffMs * 2 ** this._attempt);
     // Equal jitter: half the cap for sure, the rest at random, so that clients of a
     // restarted server do not all come back in the same instant.
@@ -205,6 +207,7 @@ export class LiveClient {
     const socket = this._socket;
     this._socket = null;
     this.transport = null;
+    this._openedAt = 0;
     clearInterval(this._watchdog);
     if (socket) {
       socket.onopen = socket.onmessage = socket.onclose = socket.onerror = null;
