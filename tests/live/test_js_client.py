@@ -168,3 +168,17 @@ async def test_reconnect_delay_grows_while_the_server_stays_away(served: App, pa
     delays = await page.evaluate("() => { window.live.close(); return window.delays; }")
     # Attempt n waits between half and all of 40 * 2**n ms.
     assert [d >= 20 * 2**n for n, d in enumerate(delays[:5])] == [True] * 5, delays
+
+
+async def test_a_connection_lost_before_the_new_subscriptions_snapshot_is_not_resumed(
+    served: App, page: Any
+) -> None:
+    # The state held is of the old patterns: resuming it under the new ones
+    # would keep the old leaves and never bring the new ones.
+    served.state.update({"a": 1, "b": 1})
+    await page.evaluate(START, {"paths": ["a"]})
+    await page.wait_for_function("() => window.live.state.a === 1", timeout=WAIT_MS)
+    # The subscribe goes out, and the connection drops before its snapshot arrives.
+    await page.evaluate("() => { window.live.subscribe(['b']); window.live.close(); window.live.start(); }")
+    await page.wait_for_function("() => window.live.state.b === 1", timeout=WAIT_MS)
+    assert await state_of(page) == {"b": 1}

@@ -51,6 +51,9 @@ export class LiveClient {
     this.status = "closed";
     this.transport = null; // "websocket" or "sse" while connected
     this._paths = this.options.paths;
+    // Snapshots still to come on this connection (its first, one per subscribe): until
+    // then the state held is of other patterns than those asked for, and not resumable.
+    this._snapshotsDue = 0;
     this._socket = null;
     this._attempt = 0;
     this._wsOpened = false;
@@ -95,6 +98,7 @@ export class LiveClient {
     this._paths = paths && paths.length ? [...paths] : null;
     // Other patterns, other leaves: the next snapshot replaces the tree.
     if (this.transport === "websocket") {
+      this._snapshotsDue++;
       this._send({ type: "subscribe", id: this._nextId++, paths: this._paths || ["**"] });
     } else {
       this.seq = -1;
@@ -121,7 +125,7 @@ export class LiveClient {
   _url(route) {
     const base = new URL(this.options.base || window.location.origin);
     const url = new URL(route, base);
-    if (this.seq >= 0 && this.boot) {
+    if (this._snapshotsDue === 0) {
       url.searchParams.set("since", String(this.seq));
       url.searchParams.set("boot", this.boot);
     }
@@ -136,6 +140,8 @@ export class LiveClient {
 
   _open() {
     this._setStatus("connecting");
+    // Resume with the seq held (the server sends what was missed), or ask for a snapshot.
+    this._snapshotsDue = this.seq >= 0 && this.boot && this._snapshotsDue === 0 ? 0 : 1;
     if (this._useSse()) this._openSse();
     else this._openWebSocket();
   }
@@ -262,6 +268,7 @@ export class LiveClient {
         this.state = msg.state;
         this.seq = msg.seq;
         this.boot = msg.boot;
+        if (this._snapshotsDue > 0) this._snapshotsDue--;
         this._notify({ seq: msg.seq, snapshot: true, changes: null, removed: [] });
         break;
       case "change":
