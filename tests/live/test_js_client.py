@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -182,3 +183,20 @@ async def test_a_connection_lost_before_the_new_subscriptions_snapshot_is_not_re
     await page.evaluate("() => { window.live.subscribe(['b']); window.live.close(); window.live.start(); }")
     await page.wait_for_function("() => window.live.state.b === 1", timeout=WAIT_MS)
     assert await state_of(page) == {"b": 1}
+
+
+async def test_a_key_named_like_an_object_internal_is_an_ordinary_key(served: App, page: Any) -> None:
+    # "__proto__" is a valid key (a device or a bridge may write anything): in a
+    # change message it must land in the tree, not in Object.prototype.
+    await page.evaluate(START, {})
+    await wait_for_state(page, served)
+    served.state.update({"__proto__": {"polluted": 1}, "constructor": {"x": 2}})
+    await page.wait_for_function("seq => window.live.seq >= seq", arg=served.state.seq, timeout=WAIT_MS)
+    held = await page.evaluate("() => JSON.stringify(window.live.state)")
+    assert json.loads(held) == served.state.to_dict()
+    assert await page.evaluate("() => ({}).polluted") is None
+    del served.state["__proto__/polluted"]
+    await page.wait_for_function("seq => window.live.seq >= seq", arg=served.state.seq, timeout=WAIT_MS)
+    assert json.loads(await page.evaluate("() => JSON.stringify(window.live.state)")) == {
+        "constructor": {"x": 2}
+    }

@@ -316,15 +316,27 @@ function isBranch(value) {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
+// Keys are the tree's, any string: "__proto__" or "constructor" too. Only own
+// properties are children, and "__proto__" is defined, not assigned (an
+// assignment would replace the object's prototype instead).
+function child(node, key) {
+  return Object.prototype.hasOwnProperty.call(node, key) ? node[key] : undefined;
+}
+
+function put(node, key, value) {
+  if (key === "__proto__") Object.defineProperty(node, key, { value, writable: true, enumerable: true, configurable: true });
+  else node[key] = value;
+}
+
 /** Set the leaf at `path`, creating branches (and replacing leaves that stand in the way). */
 export function setPath(root, path, value) {
   const keys = path.split("/");
   let node = root;
   for (const key of keys.slice(0, -1)) {
-    if (!isBranch(node[key])) node[key] = {};
+    if (!isBranch(child(node, key))) put(node, key, {});
     node = node[key];
   }
-  node[keys[keys.length - 1]] = value;
+  put(node, keys[keys.length - 1], value);
 }
 
 /** Remove the node at `path` and every branch left empty by that. */
@@ -333,7 +345,7 @@ export function removePath(root, path) {
   const trail = [];
   let node = root;
   for (const key of keys.slice(0, -1)) {
-    if (!isBranch(node[key])) return;
+    if (!isBranch(child(node, key))) return;
     trail.push([node, key]);
     node = node[key];
   }
