@@ -6,6 +6,7 @@ import asyncio
 import copy
 import json
 import pickle
+import sys
 import threading
 from typing import Any
 
@@ -178,4 +179,47 @@ async def test_a_late_change_never_rolls_back_a_newer_write(state: StateTree) ->
     store.root["t"] = 2
     await asyncio.sleep(0)
     assert store.root["t"] == 2 and state["t"] == 2
+    unsubscribe()
+
+
+def test_deep_copies_while_another_thread_writes(shared: SharedDict) -> None:
+    # copy.deepcopy and pickle walk the dicts in Python; a write from another
+    # thread must not break them with "dictionary changed size during iteration".
+    shared["a"] = {f"k{i}": i for i in range(200)}
+    shared["b"] = [{"x": i} for i in range(50)]
+    stop = threading.Event()
+
+    def writer() -> None:
+        i = 0
+        while not stop.is_set():
+            shared["a"][f"n{i % 50}"] = i
+            if i % 2:
+                del shared["a"][f"n{(i - 1) % 50}"]
+            i += 1
+
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        for _ in range(100):
+            assert type(copy.deepcopy(shared)["a"]) is dict
+            assert type(pickle.loads(pickle.dumps(shared))["b"][0]) is dict
+    finally:
+        stop.set()
+        thread.join()
+        sys.setswitchinterval(previous)
+
+
+async def test_writes_made_before_the_stream_is_followed_reach_the_mirror(state: StateTree) -> None:
+    # A program that grows into roost may add a device (which writes the tree)
+    # between RaspendApplication() and run(); those writes are never delivered.
+    state["gone"] = 1
+    store = SharedStore(state)
+    state["plugs/tv/always_on"] = False
+    del state["gone"]
+    state.attach(asyncio.get_running_loop())
+    unsubscribe = store.attach()
+    await asyncio.sleep(0)
+    assert store.root == {"plugs": {"tv": {"always_on": False}}} == state.to_dict()
     unsubscribe()

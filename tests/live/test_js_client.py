@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 
 from roost import App
+from support import free_port
 
 playwright_api = pytest.importorskip("playwright.async_api")
 
@@ -146,3 +148,55 @@ async def test_sse_transport_tracks_state_and_calls_over_http(served: App, page:
     await wait_for_state(page, served)
     error = await page.evaluate("() => window.live.call('nope').catch(e => e.code)")
     assert error == "unknown_command"
+
+
+async def test_reconnect_delay_grows_while_the_server_stays_away(served: App, page: Any) -> None:
+    # Nothing listens on `base`: every attempt fails without ever opening, and the
+    # documented backoff (doubling up to maxBackoffMs) must apply, not the first step forever.
+    dead = f"http://127.0.0.1:{free_port()}"
+    await page.evaluate(
+        """async (base) => {
+          const { connect } = await import("/static/roost-live.js");
+          window.delays = [];
+          window.live = connect({
+            base, transport: "websocket", initialBackoffMs: 40, maxBackoffMs: 100000,
+            onStatus: (status, detail) => { if (status === "waiting") window.delays.push(detail.retryInMs); },
+          });
+        }""",
+        dead,
+    )
+    await page.wait_for_function("() => window.delays.length >= 5", timeout=WAIT_MS)
+    delays = await page.evaluate("() => { window.live.close(); return window.delays; }")
+    # Attempt n waits between half and all of 40 * 2**n ms.
+    assert [d >= 20 * 2**n for n, d in enumerate(delays[:5])] == [True] * 5, delays
+
+
+async def test_a_connection_lost_before_the_new_subscriptions_snapshot_is_not_resumed(
+    served: App, page: Any
+) -> None:
+    # The state held is of the old patterns: resuming it under the new ones
+    # would keep the old leaves and never bring the new ones.
+    served.state.update({"a": 1, "b": 1})
+    await page.evaluate(START, {"paths": ["a"]})
+    await page.wait_for_function("() => window.live.state.a === 1", timeout=WAIT_MS)
+    # The subscribe goes out, and the connection drops before its snapshot arrives.
+    await page.evaluate("() => { window.live.subscribe(['b']); window.live.close(); window.live.start(); }")
+    await page.wait_for_function("() => window.live.state.b === 1", timeout=WAIT_MS)
+    assert await state_of(page) == {"b": 1}
+
+
+async def test_a_key_named_like_an_object_internal_is_an_ordinary_key(served: App, page: Any) -> None:
+    # "__proto__" is a valid key (a device or a bridge may write anything): in a
+    # change message it must land in the tree, not in Object.prototype.
+    await page.evaluate(START, {})
+    await wait_for_state(page, served)
+    served.state.update({"__proto__": {"polluted": 1}, "constructor": {"x": 2}})
+    await page.wait_for_function("seq => window.live.seq >= seq", arg=served.state.seq, timeout=WAIT_MS)
+    held = await page.evaluate("() => JSON.stringify(window.live.state)")
+    assert json.loads(held) == served.state.to_dict()
+    assert await page.evaluate("() => ({}).polluted") is None
+    del served.state["__proto__/polluted"]
+    await page.wait_for_function("seq => window.live.seq >= seq", arg=served.state.seq, timeout=WAIT_MS)
+    assert json.loads(await page.evaluate("() => JSON.stringify(window.live.state)")) == {
+        "constructor": {"x": 2}
+    }

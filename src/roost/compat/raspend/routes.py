@@ -111,8 +111,10 @@ class RaspendApi:
             raise BadRequest("missing query parameter 'name': use /cmd?name=COMMAND&ARG=VALUE")
         args: dict[str, Any] = {}
         for key, value in query.items():
-            if key != "name":
-                args.setdefault(key, value)  # raspend took the first of repeated parameters
+            # As raspend's parse_qs: blank values are left out (so the parameter's
+            # default applies), and the first of repeated parameters counts.
+            if key != "name" and value != "":
+                args.setdefault(key, value)
         return json_reply(await self.hub.commands.call(name, args))
 
     async def call_post(self, request: web.Request) -> web.Response:

@@ -32,7 +32,7 @@ from typing import Any
 
 from roost.core.errors import InvalidValue
 from roost.core.paths import check_key, join_path
-from roost.core.tree import MAX_DEPTH, Json, get_node
+from roost.core.tree import MAX_DEPTH, Json, get_node, iter_leaves, same
 from roost.runtime.state import Change, StateTree
 
 _MISSING: Any = object()
@@ -72,11 +72,13 @@ def to_plain(value: Any, depth: int = 0) -> Json:
 
 def plain_copy(value: Any) -> Json:
     """Return a plain deep copy of a shared-dict value (dicts and lists, not views)."""
-    # Structural only: the contents were checked on the way in.
+    # Structural only: the contents were checked on the way in. Each level is
+    # copied from a snapshot taken in one C call (see _snapshot), so that a write
+    # from another thread cannot break the walk (deepcopy, pickle) midway.
     if isinstance(value, dict):
-        return {k: plain_copy(v) for k, v in dict.items(value)}
+        return {k: plain_copy(v) for k, v in list(dict.items(value))}
     if isinstance(value, list):
-        return [plain_copy(v) for v in list.__iter__(value)]
+        return [plain_copy(v) for v in list(list.__iter__(value))]
     return value
 
 
@@ -150,7 +152,19 @@ class SharedStore:
 
     def attach(self) -> Callable[[], None]:
         """Follow the tree's change stream; return the function that stops it."""
-        return self.state.subscribe(self._on_change)
+        unsubscribe = self.state.subscribe(self._on_change)
+        # Writes made by others before now (a device added between
+        # RaspendApplication() and run()) were never delivered: catch up on them.
+        with self.lock:
+            root = self.state.snapshot().root
+            tree = dict(iter_leaves(root))
+            mirror = dict(iter_leaves(self.root))
+            for path in mirror.keys() - tree.keys():
+                self._sync(tuple(path.split("/")), root)
+            for path, value in tree.items():
+                if path not in mirror or not same(plain_copy(mirror[path]), value):
+                    self._sync(tuple(path.split("/")), root)
+        return unsubscribe
 
     def _on_change(self, change: Change) -> None:
         # Loop only. Our own writes are in the mirror already; for anyone else's, copy

@@ -51,6 +51,9 @@ export class LiveClient {
     this.status = "closed";
     this.transport = null; // "websocket" or "sse" while connected
     this._paths = this.options.paths;
+    // Snapshots still to come on this connection (its first, one per subscribe): until
+    // then the state held is of other patterns than those asked for, and not resumable.
+    this._snapshotsDue = 0;
     this._socket = null;
     this._attempt = 0;
     this._wsOpened = false;
@@ -95,6 +98,7 @@ export class LiveClient {
     this._paths = paths && paths.length ? [...paths] : null;
     // Other patterns, other leaves: the next snapshot replaces the tree.
     if (this.transport === "websocket") {
+      this._snapshotsDue++;
       this._send({ type: "subscribe", id: this._nextId++, paths: this._paths || ["**"] });
     } else {
       this.seq = -1;
@@ -121,7 +125,7 @@ export class LiveClient {
   _url(route) {
     const base = new URL(this.options.base || window.location.origin);
     const url = new URL(route, base);
-    if (this.seq >= 0 && this.boot) {
+    if (this._snapshotsDue === 0) {
       url.searchParams.set("since", String(this.seq));
       url.searchParams.set("boot", this.boot);
     }
@@ -136,6 +140,8 @@ export class LiveClient {
 
   _open() {
     this._setStatus("connecting");
+    // Resume with the seq held (the server sends what was missed), or ask for a snapshot.
+    this._snapshotsDue = this.seq >= 0 && this.boot && this._snapshotsDue === 0 ? 0 : 1;
     if (this._useSse()) this._openSse();
     else this._openWebSocket();
   }
@@ -180,10 +186,12 @@ export class LiveClient {
   }
 
   _lost(reason) {
+    // A connection that lasted a while was a success: start the backoff over.
+    // (Only one that opened: _openedAt is 0 while an attempt has not.)
+    const stable = this._openedAt > 0 && Date.now() - this._openedAt >= STABLE_MS;
     this._drop();
     if (this._stopped) return;
-    // A connection that lasted a while was a success: start the backoff over.
-    if (Date.now() - this._openedAt >= STABLE_MS) this._attempt = 0;
+    if (stable) this._attempt = 0;
     const cap = Math.min(this.options.maxBackoffMs, this.options.initialBackoffMs * 2 ** this._attempt);
     // Equal jitter: half the cap for sure, the rest at random, so that clients of a
     // restarted server do not all come back in the same instant.
@@ -205,6 +213,7 @@ export class LiveClient {
     const socket = this._socket;
     this._socket = null;
     this.transport = null;
+    this._openedAt = 0;
     clearInterval(this._watchdog);
     if (socket) {
       socket.onopen = socket.onmessage = socket.onclose = socket.onerror = null;
@@ -259,6 +268,7 @@ export class LiveClient {
         this.state = msg.state;
         this.seq = msg.seq;
         this.boot = msg.boot;
+        if (this._snapshotsDue > 0) this._snapshotsDue--;
         this._notify({ seq: msg.seq, snapshot: true, changes: null, removed: [] });
         break;
       case "change":
@@ -306,15 +316,27 @@ function isBranch(value) {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
+// Keys are the tree's, any string: "__proto__" or "constructor" too. Only own
+// properties are children, and "__proto__" is defined, not assigned (an
+// assignment would replace the object's prototype instead).
+function child(node, key) {
+  return Object.prototype.hasOwnProperty.call(node, key) ? node[key] : undefined;
+}
+
+function put(node, key, value) {
+  if (key === "__proto__") Object.defineProperty(node, key, { value, writable: true, enumerable: true, configurable: true });
+  else node[key] = value;
+}
+
 /** Set the leaf at `path`, creating branches (and replacing leaves that stand in the way). */
 export function setPath(root, path, value) {
   const keys = path.split("/");
   let node = root;
   for (const key of keys.slice(0, -1)) {
-    if (!isBranch(node[key])) node[key] = {};
+    if (!isBranch(child(node, key))) put(node, key, {});
     node = node[key];
   }
-  node[keys[keys.length - 1]] = value;
+  put(node, keys[keys.length - 1], value);
 }
 
 /** Remove the node at `path` and every branch left empty by that. */
@@ -323,7 +345,7 @@ export function removePath(root, path) {
   const trail = [];
   let node = root;
   for (const key of keys.slice(0, -1)) {
-    if (!isBranch(node[key])) return;
+    if (!isBranch(child(node, key))) return;
     trail.push([node, key]);
     node = node[key];
   }
