@@ -46,7 +46,11 @@ def test_invalid_values_are_refused_and_change_nothing() -> None:
     state = StateTree()
     with pytest.raises(InvalidValue):
         state["x"] = float("nan")
+    with pytest.raises(InvalidValue):
+        state["x"] = {"counter": 2**64}  # no JSON encoder or SQLite column takes it
     assert state.seq == 0
+    state["x"] = {"small": -(2**63), "large": 2**63 - 1}
+    assert state.encoded()[1] == b'{"x":{"small":-9223372036854775808,"large":9223372036854775807}}'
 
 
 def test_changes_since_and_buffer_overflow() -> None:
