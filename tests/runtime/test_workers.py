@@ -6,6 +6,8 @@ import asyncio
 import threading
 from datetime import datetime, time
 
+import pytest
+
 from roost.core.schedule import Daily, parse_days
 from roost.runtime.clock import FakeClock
 from roost.runtime.workers import Every, Scheduler
@@ -192,3 +194,23 @@ async def test_a_worker_added_while_running_starts_even_if_it_is_the_first() -> 
     await clock.advance(15)
     await sched.stop()
     assert runs == [0, 10]
+
+
+@pytest.mark.parametrize(("started_at", "interval_s"), [(1.0, 0.1), (0.3, 0.7), (12345.678, 0.1)])
+async def test_the_interval_grid_survives_float_rounding(started_at: float, interval_s: float) -> None:
+    # anchor + k * interval, less anchor, is not always k * interval in floats: a slot
+    # that has just run must still count as passed, or it runs again (and again).
+    clock = FakeClock()
+    await clock.advance(started_at)
+    sched = Scheduler(clock)
+    runs: list[float] = []
+
+    async def tick() -> None:
+        runs.append(clock.monotonic() - started_at)
+        await asyncio.sleep(0)  # yields, so that a slot stuck in the past cannot hang the test
+
+    sched.add(tick, Every(interval_s))
+    await sched.start()
+    await clock.advance(interval_s * 10.5)
+    await sched.stop()
+    assert [round(r / interval_s, 6) for r in runs] == list(range(11))

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 # Wall-clock sleeps are cut into slices so that a clock set by NTP after boot is noticed.
 WALL_SLICE_S = 30.0
+SLOT_SLACK_S = 1e-6
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,7 +198,9 @@ class Scheduler:
                 await clock.sleep(delay)
             await self._invoke(worker)
             # The next slot on the grid after now: an overrun skips slots instead of bursting.
-            elapsed = clock.monotonic() - anchor
+            # In floats, anchor + k * interval less anchor may come out a hair below
+            # k * interval; a slot within SLOT_SLACK_S of now is the one that just ran.
+            elapsed = clock.monotonic() - anchor + SLOT_SLACK_S
             due = anchor + (math.floor(elapsed / every.interval_s) + 1) * every.interval_s
 
     async def _drive_calendar(self, worker: Worker, rule: Rule) -> None:
