@@ -105,3 +105,41 @@ def test_unsupported_annotation_fails_at_registration() -> None:
 
     with pytest.raises(TypeError, match="when"):
         build_spec(f)
+
+
+class Level(enum.Enum):
+    LOW = 1
+    HIGH = 2
+
+
+def tune(
+    label: int | str = 0, amount: bool | int = 0, ratio: int | float = 0, level: Level = Level.LOW
+) -> None:
+    """Take unions whose members overlap."""
+
+
+@pytest.mark.parametrize(
+    ("args", "name", "expected"),
+    [
+        ({"label": "5"}, "label", "5"),  # a string that fits str stays one
+        ({"label": 5}, "label", 5),
+        ({"amount": 1}, "amount", 1),  # an integer that fits int is no bool
+        ({"amount": True}, "amount", True),
+        ({"amount": "yes"}, "amount", True),  # a string still converts, to the first that takes it
+        ({"ratio": 2.0}, "ratio", 2.0),  # a float that fits float is no int
+        ({"ratio": 2}, "ratio", 2),
+    ],
+)
+def test_unions_keep_a_value_that_fits_a_member_as_it_is(
+    args: dict[str, Any], name: str, expected: Any
+) -> None:
+    got = check_arguments(build_spec(tune), args)[name]
+    assert (type(got), got) == (type(expected), expected)
+
+
+def test_enums_do_not_take_booleans_for_their_integer_values() -> None:
+    spec = build_spec(tune)
+    assert check_arguments(spec, {"level": 1}) == {"level": Level.LOW}
+    with pytest.raises(InvalidArguments) as info:
+        check_arguments(spec, {"level": True})
+    assert info.value.argument == "level"

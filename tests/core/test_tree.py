@@ -58,7 +58,20 @@ def test_same_is_type_strict(a: Any, b: Any, equal: bool) -> None:
     assert same(a, b) is equal
 
 
-@pytest.mark.parametrize("bad", [math.nan, math.inf, object(), {1: "x"}, {"a/b": 1}, b"bytes"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        math.nan,
+        math.inf,
+        object(),
+        {1: "x"},
+        {"a/b": 1},
+        b"bytes",
+        2**63,
+        [-(2**63) - 1],
+        pytest.param(10**400, id="10**400"),
+    ],
+)
 def test_normalize_rejects(bad: Any) -> None:
     with pytest.raises((InvalidValue, InvalidPath)):
         normalize(bad)

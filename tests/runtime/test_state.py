@@ -46,7 +46,11 @@ def test_invalid_values_are_refused_and_change_nothing() -> None:
     state = StateTree()
     with pytest.raises(InvalidValue):
         state["x"] = float("nan")
+    with pytest.raises(InvalidValue):
+        state["x"] = {"counter": 2**64}  # no JSON encoder or SQLite column takes it
     assert state.seq == 0
+    state["x"] = {"small": -(2**63), "large": 2**63 - 1}
+    assert state.encoded()[1] == b'{"x":{"small":-9223372036854775808,"large":9223372036854775807}}'
 
 
 def test_changes_since_and_buffer_overflow() -> None:
@@ -158,3 +162,17 @@ def test_encoded_is_cached_until_the_next_change() -> None:
     assert state.encoded()[1] is first
     state["a"] = 2
     assert state.encoded() == (seq + 1, b'{"a":2}')
+
+
+async def test_detach_delivers_what_is_pending_and_then_nothing() -> None:
+    state = StateTree()
+    state.attach(asyncio.get_running_loop())
+    got: list[int] = []
+    state.subscribe(lambda c: got.append(c.seq))
+    state["a"] = 1
+    state["b"] = 2  # the loop has not run since: both are still pending
+    state.detach()
+    assert got == [1, 2]
+    state["c"] = 3
+    await asyncio.sleep(0.01)
+    assert got == [1, 2]

@@ -65,3 +65,25 @@ def test_sunrise_skips_polar_day() -> None:
 def test_sun_refuses_bad_coordinates() -> None:
     with pytest.raises(ValueError, match="latitude"):
         Sun("sunrise", timedelta(0), 123.0, 0.0, BERLIN)
+
+
+@pytest.mark.parametrize("expr", ["*/15 2 * * *", "* 2 * * *"])
+def test_cron_fixed_hour_with_many_minutes_survives_the_repeated_hour(expr: str) -> None:
+    # The second pass of 02:xx holds four or more matches in a row, all of them repeats.
+    rule = Cron(expr, BERLIN)
+    nxt = rule.next_fire(datetime(2026, 10, 25, 2, 59, tzinfo=BERLIN))
+    assert nxt is not None
+    assert nxt.astimezone(BERLIN).strftime("%m-%d %H:%M %Z") == "10-26 02:00 CET"
+
+
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [("@daily", "01-02 00:00 CET"), ("@hourly", "01-01 13:00 CET"), ("@monthly", "02-01 00:00 CET")],
+)
+def test_cron_accepts_the_at_aliases(expr: str, expected: str) -> None:
+    rule = Cron(expr, BERLIN)
+    assert walk(rule, datetime(2026, 1, 1, 12, 30, tzinfo=BERLIN), 1) == [expected]
+
+
+def test_cron_that_can_never_fire_says_so() -> None:
+    assert Cron("0 0 30 2 *", BERLIN).next_fire(datetime(2026, 1, 1, tzinfo=UTC)) is None

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from datetime import time
+from datetime import datetime, time
+
+import pytest
 
 from roost.core.schedule import Daily, parse_days
 from roost.runtime.clock import FakeClock
@@ -129,3 +131,86 @@ async def test_a_cancelled_run_is_not_counted() -> None:
     await sched.stop()
     assert sched.health()["long"]["runs"] == 0
     assert sched.health()["long"]["running"] is False
+
+
+async def test_a_running_worker_keeps_the_ok_of_its_last_run() -> None:
+    clock = FakeClock()
+    sched = Scheduler(clock)
+    release = threading.Event()
+    runs = 0
+
+    def read() -> None:
+        nonlocal runs
+        runs += 1
+        if runs == 2:
+            release.wait(5)
+
+    sched.add(read, Every(10), "read")
+    await sched.start()
+    try:
+        await clock.advance(0)
+        await asyncio.sleep(0.05)  # the first run, on the worker's thread, went fine
+        await clock.advance(10)
+        await asyncio.sleep(0.05)  # the second run is under way
+        health = sched.health()["read"]
+        assert health["running"] is True
+        assert health["ok"] is True
+    finally:
+        release.set()
+        await sched.stop()
+    assert sched.health()["read"]["ok"] is True
+
+
+class _BrokenRule:
+    def next_fire(self, after: datetime) -> datetime | None:
+        raise RuntimeError("no idea when")
+
+    def describe(self) -> str:
+        return "broken"
+
+
+async def test_a_rule_that_raises_is_reported_not_lost() -> None:
+    clock = FakeClock()
+    sched = Scheduler(clock)
+    sched.add(lambda: None, _BrokenRule(), "odd")
+    await sched.start()
+    await clock.advance(1)
+    await sched.stop()
+    health = sched.health()["odd"]
+    assert health["ok"] is False
+    assert health["last_error"] == "RuntimeError: no idea when"
+
+
+async def test_a_worker_added_while_running_starts_even_if_it_is_the_first() -> None:
+    clock = FakeClock()
+    sched = Scheduler(clock)
+    runs: list[float] = []
+
+    async def tick() -> None:
+        runs.append(clock.monotonic())
+
+    await sched.start()
+    sched.add(tick, Every(10))
+    await clock.advance(15)
+    await sched.stop()
+    assert runs == [0, 10]
+
+
+@pytest.mark.parametrize(("started_at", "interval_s"), [(1.0, 0.1), (0.3, 0.7), (12345.678, 0.1)])
+async def test_the_interval_grid_survives_float_rounding(started_at: float, interval_s: float) -> None:
+    # anchor + k * interval, less anchor, is not always k * interval in floats: a slot
+    # that has just run must still count as passed, or it runs again (and again).
+    clock = FakeClock()
+    await clock.advance(started_at)
+    sched = Scheduler(clock)
+    runs: list[float] = []
+
+    async def tick() -> None:
+        runs.append(clock.monotonic() - started_at)
+        await asyncio.sleep(0)  # yields, so that a slot stuck in the past cannot hang the test
+
+    sched.add(tick, Every(interval_s))
+    await sched.start()
+    await clock.advance(interval_s * 10.5)
+    await sched.stop()
+    assert [round(r / interval_s, 6) for r in runs] == list(range(11))

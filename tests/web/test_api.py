@@ -108,6 +108,7 @@ async def test_command_listing(http: aiohttp.ClientSession) -> None:
         ("/api/commands/add?a=4", None, 5),
         ("/api/commands/add?a=4", {"b": 10}, 14),
         ("/api/commands/fan", {"speed": "fast", "mode": "manual"}, "fast 5.0 manual"),
+        ("/api/commands/add?a=100000000000000000000", None, 100000000000000000001),  # beyond 64 bits
     ],
 )
 async def test_command_calls(http: aiohttp.ClientSession, url: str, body: Any, result: Any) -> None:

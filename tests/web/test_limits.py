@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
+import urllib.request
+from pathlib import Path
 
 import aiohttp
 
 from roost import App
+from support import RoostProcess
 
 
 async def test_100_idle_and_half_sent_sockets_do_not_delay_a_request(served: App) -> None:
@@ -67,3 +71,23 @@ async def test_slow_body_gets_a_json_error(tmp_path: object) -> None:
         writer.close()
     finally:
         await app.stop()
+
+
+def test_made_up_methods_do_not_grow_the_request_counters(
+    roost_process: type[RoostProcess], tmp_path: Path
+) -> None:
+    # Without its C extension (no wheel for the board) aiohttp's parser takes any
+    # token as a method; each one must not become a metrics label of its own.
+    program = tmp_path / "bare.py"
+    program.write_text("from roost import App\napp = App('bare', history=False)\n")
+    proc = roost_process(["run", str(program)], env={"AIOHTTP_NO_EXTENSIONS": "1"})
+    proc.wait_ready()
+    for i in range(3):
+        with socket.create_connection(("127.0.0.1", proc.port), timeout=5) as s:
+            s.sendall(f"MADEUP{i} /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+            reply = s.makefile("rb").read()
+        assert reply.startswith(b"HTTP/1.1 405")
+    with urllib.request.urlopen(proc.url + "/metrics", timeout=5) as r:
+        text = r.read().decode()
+    assert "MADEUP" not in text
+    assert 'roost_http_requests_total{route="unmatched",method="other",status="405"} 3' in text

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
 import pytest
+from yarl import URL
 
 from roost import App
 from roost.web import server
@@ -69,3 +71,22 @@ async def test_an_unbuilt_page_says_how_to_build_it(
     async with http.get("/") as r:
         assert r.status == 200
         assert "make page" in await r.text()
+
+
+@pytest.fixture
+def page_subdir() -> Iterator[str]:
+    """A folder inside the built page, as a bundler's chunk or font folder would be."""
+    folder = server.PAGE_DIR / "test-subdir"
+    folder.mkdir()
+    try:
+        yield folder.name
+    finally:
+        folder.rmdir()
+
+
+async def test_an_encoded_slash_cannot_climb_out_of_the_page(served: App, page_subdir: str) -> None:
+    # `{name}` takes %2F decoded: with a folder to pass through, ".." would reach any file.
+    path = f"/static/dist/{page_subdir}%2F..%2F..%2F..%2Fserver.py"
+    async with aiohttp.ClientSession() as s, s.get(URL(served.url + path, encoded=True)) as r:
+        assert r.status == 404
+        assert r.content_type == "application/json"

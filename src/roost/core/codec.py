@@ -29,7 +29,12 @@ def _fallback(obj: Any) -> Any:
 def dumps(value: Any) -> bytes:
     """Encode `value` as compact UTF-8 JSON; non-finite floats become null."""
     if _orjson is not None:
-        return _orjson.dumps(value, default=_fallback, option=_orjson.OPT_NON_STR_KEYS)
+        try:
+            return _orjson.dumps(value, default=_fallback, option=_orjson.OPT_NON_STR_KEYS)
+        except _orjson.JSONEncodeError:
+            # orjson stops at 64-bit integers, which a command's result may exceed; the
+            # standard library writes them (and fails, too, on what is really not JSON).
+            pass
     return json.dumps(_finite(value), default=_fallback, separators=(",", ":"), ensure_ascii=False).encode()
 
 

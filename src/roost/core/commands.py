@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from roost.core.errors import InvalidArguments
+from roost.core.tree import same
 
 Converter = Callable[[Any], Any]
 _MISSING: Any = inspect.Parameter.empty
@@ -251,7 +252,10 @@ def _enum_type(cls: type[enum.Enum]) -> tuple[str, dict[str, Any], Converter]:
 
     def convert(value: Any) -> enum.Enum:
         for m in members:
-            if value == m.value or value == m.name or (isinstance(value, str) and value == str(m.value)):
+            # True == 1 in Python, but a JSON boolean is no integer value.
+            if (value == m.value and isinstance(value, bool) == isinstance(m.value, bool)) or (
+                isinstance(value, str) and (value == m.name or value == str(m.value))
+            ):
                 return m
         raise _Reject(f"expected one of {values}, got {_show(value)}")
 
@@ -285,11 +289,20 @@ def _union_type(targs: tuple[Any, ...], where: str) -> tuple[str, dict[str, Any]
         if value is None and nullable:
             return None
         reasons = []
+        converted = []
         for conv in convs:
             try:
-                return conv(value)
+                result = conv(value)
             except _Reject as exc:
                 reasons.append(str(exc))
+                continue
+            # A member that takes the value as it is wins over an earlier one that would
+            # convert it: "5" stays a string for `int | str`, 1 stays an int for `bool | int`.
+            if same(result, value):
+                return result
+            converted.append(result)
+        if converted:
+            return converted[0]
         raise _Reject(" or ".join(reasons) if reasons else f"expected null, got {_show(value)}")
 
     schema = schemas[0] if len(schemas) == 1 else {"anyOf": schemas}

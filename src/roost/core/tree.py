@@ -21,6 +21,8 @@ Json: TypeAlias = Any
 Tree: TypeAlias = dict[str, Any]
 
 MAX_DEPTH = 32
+# Integers must fit in 64 bits: orjson, SQLite and most JSON readers take no more.
+MIN_INT, MAX_INT = -(2**63), 2**63 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,13 +42,17 @@ NO_DIFF = Diff({}, ())
 def normalize(value: Any, depth: int = 0) -> Json:
     """Return a private JSON copy of `value`, or raise InvalidValue.
 
-    Mappings become subtrees (keys checked), tuples become lists, and floats must
-    be finite: a NaN would never compare equal to itself and so would look like a
-    change on every write.
+    Mappings become subtrees (keys checked), tuples become lists, integers must
+    fit in 64 bits, and floats must be finite: a NaN would never compare equal to
+    itself and so would look like a change on every write.
     """
     if depth > MAX_DEPTH:
         raise InvalidValue(f"value nested deeper than {MAX_DEPTH} levels")
-    if value is None or isinstance(value, (bool, int, str)):
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        if not MIN_INT <= value <= MAX_INT:
+            raise InvalidValue("integer does not fit in 64 bits")
         return value
     if isinstance(value, float):
         if not math.isfinite(value):

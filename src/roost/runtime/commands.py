@@ -62,8 +62,9 @@ class CommandRegistry:
         kwargs = check_arguments(spec, args)
         started = time.monotonic()
         outcome = "error"
+        deadline = asyncio.timeout(self.timeout_s)
         try:
-            async with asyncio.timeout(self.timeout_s):
+            async with deadline:
                 if spec.is_async:
                     result = await spec.func(**kwargs)
                 else:
@@ -71,13 +72,16 @@ class CommandRegistry:
             outcome = "ok"
             return result
         except TimeoutError:
+            # Only our deadline is a command timeout; a TimeoutError the command raised
+            # itself (a device that did not answer) is the command failing.
+            if not deadline.expired():
+                raise _failed(name) from None
             outcome = "timeout"
             raise CommandTimeout(f"command {name!r} did not finish within {self.timeout_s:g} s") from None
         except RoostError:
             raise
         except Exception:
-            log.exception("command %r raised", name)
-            raise RoostError(f"command {name!r} failed; the server log has the details") from None
+            raise _failed(name) from None
         finally:
             key = (name, outcome)
             self.calls[key] = self.calls.get(key, 0) + 1
@@ -104,3 +108,9 @@ class CommandRegistry:
     def close(self) -> None:
         """Let the command threads end."""
         self._pool.close()
+
+
+def _failed(name: str) -> RoostError:
+    # Called inside the except block: the log gets the command's own traceback.
+    log.exception("command %r raised", name)
+    return RoostError(f"command {name!r} failed; the server log has the details")

@@ -79,15 +79,18 @@ class DaemonPool:
                 if fut.done():
                     continue
                 self._busy += 1
+            result: Any = None
+            error: BaseException | None = None
             try:
-                result: Any = func()
+                result = func()
             except BaseException as exc:  # delivered to the awaiting task, which logs it
-                _deliver(loop, fut, None, exc)
-            else:
-                _deliver(loop, fut, result, None)
+                error = exc
             finally:
+                # No longer busy before the caller hears back, so that a caller who got its
+                # result never sees the call still counted (a stopping scheduler, /healthz).
                 with self._lock:
                     self._busy -= 1
+            _deliver(loop, fut, result, error)
 
 
 def _deliver(

@@ -8,10 +8,23 @@ from typing import Literal
 
 from astral import Observer
 from astral.sun import sun
-from croniter import croniter
+from croniter import CroniterBadDateError, croniter
 
 SunEvent = Literal["sunrise", "sunset", "dawn", "dusk", "noon"]
 SUN_EVENTS: tuple[SunEvent, ...] = ("sunrise", "sunset", "dawn", "dusk", "noon")
+# croniter takes these too; spelled out, their hour field tells fixed-hour rules apart.
+_CRON_ALIASES = {
+    "@yearly": "0 0 1 1 *",
+    "@annually": "0 0 1 1 *",
+    "@monthly": "0 0 1 * *",
+    "@weekly": "0 0 * * 0",
+    "@daily": "0 0 * * *",
+    "@midnight": "0 0 * * *",
+    "@hourly": "0 * * * *",
+}
+# A repeated (fall-back) hour lasts at most two hours in any zone: this many matches
+# in a row, one a second for a six-field rule, are always enough to leave it.
+_MAX_REPEATS = 2 * 3600 + 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,15 +42,19 @@ class Cron:
         """Return the next matching minute strictly after `after`."""
         # croniter steps in the zone of the datetime it is given, which keeps
         # `30 7 * * *` at 07:30 local on both sides of a DST change.
-        it = croniter(self.expr, after.astimezone(self.tz))
-        fixed_hour = self.expr.split()[1] != "*"
-        for _ in range(4):
-            nxt: datetime = it.get_next(datetime)
+        expr = _CRON_ALIASES.get(self.expr.strip().lower(), self.expr)
+        it = croniter(expr, after.astimezone(self.tz))
+        fixed_hour = expr.split()[1] != "*"
+        for _ in range(_MAX_REPEATS):
+            try:
+                nxt: datetime = it.get_next(datetime)
+            except CroniterBadDateError:  # a date that never comes, like 30 February
+                return None
             # When clocks fall back an hour repeats; like Vixie cron, a job for a
             # fixed hour runs only in the first pass, a wildcard-hour job in both.
             if not (fixed_hour and _is_repeat(nxt)):
                 return nxt.astimezone(UTC)
-        return None  # pragma: no cover - four repeats in a row cannot happen
+        return None  # pragma: no cover - no repeated hour is that long
 
     def describe(self) -> str:
         """Describe as `cron */5 * * * *`."""

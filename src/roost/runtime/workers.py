@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 # Wall-clock sleeps are cut into slices so that a clock set by NTP after boot is noticed.
 WALL_SLICE_S = 30.0
+SLOT_SLACK_S = 1e-6
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +107,7 @@ class Scheduler:
         self._clock = clock
         self.workers: dict[str, Worker] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        self._running = False
 
     def add(self, func: Callable[[], Any], trigger: Trigger, name: str | None = None) -> Worker:
         """Register `func` to run on `trigger`; the name is made unique if needed."""
@@ -117,19 +119,21 @@ class Scheduler:
         if not worker.is_async:
             worker.pool = DaemonPool(f"roost-worker-{unique}", 1)
         self.workers[unique] = worker
-        if self._tasks:  # added while running: start at once
-            self._tasks.append(asyncio.get_running_loop().create_task(self._drive(worker)))
+        if self._running:  # added while running: start at once
+            self._tasks.append(self._start(worker))
         return worker
 
     async def start(self) -> None:
         """Start every worker's task. Loop only."""
-        loop = asyncio.get_running_loop()
-        self._tasks = [
-            loop.create_task(self._drive(w), name=f"worker {w.name}") for w in self.workers.values()
-        ]
+        self._running = True
+        self._tasks = [self._start(w) for w in self.workers.values()]
+
+    def _start(self, worker: Worker) -> asyncio.Task[None]:
+        return asyncio.get_running_loop().create_task(self._drive(worker), name=f"worker {worker.name}")
 
     async def stop(self, grace_s: float = 3.0) -> None:
         """Cancel the schedules and give running sync calls `grace_s` to finish. Loop only."""
+        self._running = False
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -167,10 +171,21 @@ class Scheduler:
         return [runs, errors, duration]
 
     async def _drive(self, worker: Worker) -> None:
-        if isinstance(worker.trigger, Every):
-            await self._drive_interval(worker, worker.trigger)
-        else:
-            await self._drive_calendar(worker, worker.trigger)
+        try:
+            if isinstance(worker.trigger, Every):
+                await self._drive_interval(worker, worker.trigger)
+            else:
+                await self._drive_calendar(worker, worker.trigger)
+        except Exception as exc:
+            # A rule that cannot say when it fires next ends the schedule: say so, where
+            # a task's exception would otherwise go unseen until shutdown.
+            status = worker.status
+            status.errors += 1
+            status.last_ok = False
+            status.last_error = f"{type(exc).__name__}: {exc}"
+            status.last_error_at = self._clock.time()
+            status.next_due = None
+            log.exception("the schedule of worker %s failed; it runs no more", worker.name)
 
     async def _drive_interval(self, worker: Worker, every: Every) -> None:
         clock = self._clock
@@ -183,7 +198,9 @@ class Scheduler:
                 await clock.sleep(delay)
             await self._invoke(worker)
             # The next slot on the grid after now: an overrun skips slots instead of bursting.
-            elapsed = clock.monotonic() - anchor
+            # In floats, anchor + k * interval less anchor may come out a hair below
+            # k * interval; a slot within SLOT_SLACK_S of now is the one that just ran.
+            elapsed = clock.monotonic() - anchor + SLOT_SLACK_S
             due = anchor + (math.floor(elapsed / every.interval_s) + 1) * every.interval_s
 
     async def _drive_calendar(self, worker: Worker, rule: Rule) -> None:
@@ -206,7 +223,7 @@ class Scheduler:
         status = worker.status
         status.running = True
         started, t0 = self._clock.time(), self._clock.monotonic()
-        status.last_ok = False
+        # `last_ok` keeps the last finished run's outcome until this one finishes.
         try:
             if worker.pool is None:
                 await _as_awaitable(worker.func())
@@ -218,6 +235,7 @@ class Scheduler:
             status.running = False
             raise
         except Exception as exc:
+            status.last_ok = False
             status.errors += 1
             status.last_error = f"{type(exc).__name__}: {exc}"
             status.last_error_at = started

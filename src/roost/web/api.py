@@ -18,6 +18,9 @@ from roost.web.responses import json_response
 
 # Distinguishes this process's ETags from an earlier run's, whose seqs start over.
 _BOOT = os.urandom(4).hex()
+# Methods counted by name; aiohttp's pure-Python parser takes any token as a method,
+# and each made-up one would otherwise be a counter (and a metrics label) for good.
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"})
 
 
 class CoreApi:
@@ -103,7 +106,7 @@ class CoreApi:
 
     def count(self, route: str, method: str, status: int) -> None:
         """Count one finished request."""
-        key = (route, method, status)
+        key = (route, method if method in _METHODS else "other", status)
         self.requests[key] = self.requests.get(key, 0) + 1
 
     def _request_metric(self) -> Metric:

@@ -116,8 +116,9 @@ class WebServer:
         """Serve a built asset of the page (precompressed when the client accepts it), cached for good."""
         name = request.match_info["name"]
         path = PAGE_DIR / name
-        # `{name}` holds no "/", so this stays inside PAGE_DIR; dot-files are nobody's business.
-        if name.startswith(".") or not path.is_file():
+        # aiohttp decodes %2F inside `{name}`: refuse any separator, so that ".." can never
+        # climb out of PAGE_DIR through a folder in it. Dot-files are nobody's business.
+        if "/" in name or "\\" in name or name.startswith(".") or not path.is_file():
             raise web.HTTPNotFound()
         headers = _REVALIDATE if name.startswith("index.") else _IMMUTABLE
         return web.FileResponse(path, headers=headers)

@@ -1,0 +1,43 @@
+"""The command registry: calls on threads and the loop, timeouts, errors."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from roost.core.errors import CommandTimeout, RoostError
+from roost.runtime.commands import CommandRegistry
+
+
+def _device_timed_out() -> None:
+    raise TimeoutError("the plug did not answer")  # what socket and urllib raise
+
+
+async def _device_timed_out_async() -> None:
+    raise TimeoutError("the plug did not answer")
+
+
+@pytest.mark.parametrize("func", [_device_timed_out, _device_timed_out_async])
+async def test_a_command_raising_timeout_error_is_a_failure_not_a_command_timeout(func: object) -> None:
+    commands = CommandRegistry(timeout_s=5)
+    commands.add(func, "poll")  # type: ignore[arg-type]
+    with pytest.raises(RoostError) as info:
+        await commands.call("poll", {})
+    assert not isinstance(info.value, CommandTimeout)
+    assert info.value.status == 500
+    assert commands.calls == {("poll", "error"): 1}
+    commands.close()
+
+
+async def test_a_command_that_overruns_is_a_command_timeout() -> None:
+    commands = CommandRegistry(timeout_s=0.05)
+
+    async def slow() -> None:
+        await asyncio.sleep(1)
+
+    commands.add(slow)
+    with pytest.raises(CommandTimeout):
+        await commands.call("slow", {})
+    assert commands.calls == {("slow", "timeout"): 1}
+    commands.close()
