@@ -294,10 +294,12 @@ class App:
             await self._stop_requested.wait()
             log.info("stopping")
         finally:
+            # The handlers stay while stopping: a second Ctrl-C or SIGTERM must not
+            # kill the process in the middle of the history flush.
+            await self.stop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError, RuntimeError):
                     loop.remove_signal_handler(sig)
-            await self.stop()
 
     def run(self, host: str | None = None, port: int | None = None) -> None:
         """Serve until stopped (blocking). Under `roost run`, the command's options win."""

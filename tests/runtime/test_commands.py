@@ -41,3 +41,12 @@ async def test_a_command_that_overruns_is_a_command_timeout() -> None:
         await commands.call("slow", {})
     assert commands.calls == {("slow", "timeout"): 1}
     commands.close()
+
+
+async def test_call_threadsafe_from_the_loop_refuses_instead_of_freezing_it() -> None:
+    registry = CommandRegistry()
+    registry.add(lambda: 1, "one")
+    registry.attach(asyncio.get_running_loop())
+    with pytest.raises(RuntimeError, match="await call"):
+        registry.call_threadsafe("one", {})
+    assert await asyncio.to_thread(registry.call_threadsafe, "one", {}) == 1

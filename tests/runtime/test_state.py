@@ -176,3 +176,27 @@ async def test_detach_delivers_what_is_pending_and_then_nothing() -> None:
     state["c"] = 3
     await asyncio.sleep(0.01)
     assert got == [1, 2]
+
+
+async def test_detach_delivers_every_write_made_before_it_and_none_after() -> None:
+    state = StateTree()
+    state.attach(asyncio.get_running_loop())
+    seen: list[int] = []
+    state.subscribe(lambda c: seen.append(c.seq))
+    stop = threading.Event()
+
+    def writer() -> None:
+        i = 0
+        while not stop.is_set():
+            i += 1
+            state["n"] = i
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    await asyncio.sleep(0.02)
+    state.detach()
+    last_delivered = seen[-1]
+    stop.set()
+    thread.join()
+    await asyncio.sleep(0.01)
+    assert seen == list(range(1, last_delivered + 1))  # in order, no gap, nothing after detach

@@ -86,21 +86,23 @@ class Plugs:
         with self._lock:
             plug.driver.switch(on)
             reading = plug.driver.read()
-        self._publish(plug, reading)
+            self._publish(plug, reading)
         return reading.on
 
     def poll(self) -> None:
         """Read every plug and publish its state; a failing plug does not hide the others."""
         for plug in list(self._plugs.values()):
-            try:
-                with self._lock:
+            # Published under the lock too: a switch_plug between reading and publishing
+            # would otherwise be overwritten by this older reading until the next poll.
+            with self._lock:
+                try:
                     if plug.always_on:
                         plug.driver.switch(True)
                     reading = plug.driver.read()
-            except Exception:
-                log.exception("reading plug %s failed", plug.name)
-                continue
-            self._publish(plug, reading)
+                except Exception:
+                    log.exception("reading plug %s failed", plug.name)
+                    continue
+                self._publish(plug, reading)
 
     def _publish(self, plug: _Plug, reading: PlugReading) -> None:
         self.hub.state.update(

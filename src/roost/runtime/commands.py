@@ -91,6 +91,9 @@ class CommandRegistry:
         """Call a command from a worker thread and wait for its result. Not from the loop."""
         if self._loop is None:
             raise RoostError("commands can be called from threads only while the app runs")
+        if _on_loop(self._loop):
+            # Waiting here would block the very loop that must run the command.
+            raise RuntimeError("call_threadsafe() is for threads; on the loop use `await call(...)`")
         fut = asyncio.run_coroutine_threadsafe(self.call(name, args), self._loop)
         return fut.result(timeout_s if timeout_s is not None else self.timeout_s + 1)
 
@@ -114,3 +117,10 @@ def _failed(name: str) -> RoostError:
     # Called inside the except block: the log gets the command's own traceback.
     log.exception("command %r raised", name)
     return RoostError(f"command {name!r} failed; the server log has the details")
+
+
+def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:
+    try:
+        return asyncio.get_running_loop() is loop
+    except RuntimeError:
+        return False

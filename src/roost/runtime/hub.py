@@ -92,6 +92,7 @@ class Hub:
     async def start(self) -> None:
         """Attach to the running loop, start components in order, then workers. Loop only."""
         self.loop = asyncio.get_running_loop()
+        self.stopping.clear()  # an App may be started again after a stop
         self.started_at = self.clock.time()
         self.state.attach(self.loop)
         self.commands.attach(self.loop)

@@ -225,11 +225,13 @@ class StateTree:
 
     def detach(self) -> None:
         """Stop delivering changes (shutdown); pending ones are delivered first. Loop only."""
-        self._drain()
+        # One lock for both steps: a write from a thread lands either in this last
+        # batch or after the loop is gone (then in snapshots and changes_since only).
         with self._lock:
             self._loop = None
-            self._pending.clear()
+            batch, self._pending = self._pending, []
             self._wake_scheduled = False
+        self._deliver(batch)
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call `listener(change)` on the loop for every change; return the unsubscribe function.
@@ -237,10 +239,13 @@ class StateTree:
         A listener sees changes in seq order, possibly including ones at or below
         the seq of a snapshot it took in the same loop iteration: skip those.
         """
-        self._listeners = [*self._listeners, listener]
+        # Copy-on-write under the lock: _deliver iterates whatever list it took.
+        with self._lock:
+            self._listeners = [*self._listeners, listener]
 
         def unsubscribe() -> None:
-            self._listeners = [x for x in self._listeners if x is not listener]
+            with self._lock:
+                self._listeners = [x for x in self._listeners if x is not listener]
 
         return unsubscribe
 
@@ -248,6 +253,9 @@ class StateTree:
         with self._lock:
             batch, self._pending = self._pending, []
             self._wake_scheduled = False
+        self._deliver(batch)
+
+    def _deliver(self, batch: list[Change]) -> None:
         listeners = self._listeners
         for change in batch:
             for listener in listeners:
