@@ -72,13 +72,22 @@ def to_plain(value: Any, depth: int = 0) -> Json:
 
 def plain_copy(value: Any) -> Json:
     """Return a plain deep copy of a shared-dict value (dicts and lists, not views)."""
-    # Structural only: the contents were checked on the way in. Each level is
-    # copied from a snapshot taken in one C call (see _snapshot), so that a write
-    # from another thread cannot break the walk (deepcopy, pickle) midway.
+    # Under the store's lock, which every write takes: copying a level "in one C
+    # call" is not enough, as an allocation there can start the garbage collector,
+    # whose finalizers are Python code that lets another thread in midway.
+    store = getattr(value, "_store", None)
+    if store is not None:
+        with store.lock:
+            return _plain_copy(value)
+    return _plain_copy(value)
+
+
+def _plain_copy(value: Any) -> Json:
+    # Structural only: the contents were checked on the way in.
     if isinstance(value, dict):
-        return {k: plain_copy(v) for k, v in list(dict.items(value))}
+        return {k: _plain_copy(v) for k, v in list(dict.items(value))}
     if isinstance(value, list):
-        return [plain_copy(v) for v in list(list.__iter__(value))]
+        return [_plain_copy(v) for v in list(list.__iter__(value))]
     return value
 
 
@@ -248,11 +257,11 @@ class SharedStore:
             self._put(node, (*parts, key), child)
 
 
-def _snapshot(node: dict[str, Any]) -> dict[str, Any]:
-    # list() over the storage's own items runs in C without releasing the GIL, so
-    # the copy is of one moment even while other threads write. (dict.copy() would
-    # go back through the overridden keys() of a subclass.)
-    return dict(list(dict.items(node)))
+def _snapshot(node: SharedDict | _ListedDict) -> dict[str, Any]:
+    # Under the store's lock for the reason plain_copy gives. (dict.copy() would go
+    # back through the overridden keys() of a subclass.)
+    with node._store.lock:
+        return dict(list(dict.items(node)))
 
 
 def _drop_leaves(node: SharedDict) -> None:
