@@ -86,13 +86,19 @@ class StateTree:
         """Return the current tree with its seq (shared and read-only)."""
         return self._current
 
-    def __getitem__(self, path: str) -> Json:
-        """Return a copy of the value or subtree at `path`; raise UnknownPath (a KeyError)."""
-        parts = split_path(path)
+    def node(self, path: str) -> Json:
+        """Return the value or subtree at `path`, shared and read-only; raise UnknownPath.
+
+        For readers that only encode or inspect (HTTP handlers); `state[path]` copies.
+        """
         try:
-            node = get_node(self._current.root, parts)
+            return get_node(self._current.root, split_path(path))
         except (KeyError, TypeError):
             raise UnknownPath(path) from None
+
+    def __getitem__(self, path: str) -> Json:
+        """Return a copy of the value or subtree at `path`; raise UnknownPath (a KeyError)."""
+        node = self.node(path)
         return copy.deepcopy(node) if isinstance(node, (dict, list)) else node
 
     def get(self, path: str, default: Json = None) -> Json:
@@ -106,8 +112,8 @@ class StateTree:
         if not isinstance(path, str):
             return False
         try:
-            get_node(self._current.root, split_path(path))
-        except (KeyError, TypeError):
+            self.node(path)
+        except UnknownPath:
             return False
         return True
 

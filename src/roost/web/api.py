@@ -9,10 +9,8 @@ from typing import Any
 from aiohttp import web
 
 from roost.core import codec
-from roost.core.errors import BadRequest, InvalidArguments, UnknownPath
+from roost.core.errors import BadRequest, InvalidArguments
 from roost.core.metrics import Metric, render
-from roost.core.paths import split_path
-from roost.core.tree import get_node
 from roost.runtime.hub import Hub
 from roost.web.responses import json_response
 
@@ -51,11 +49,7 @@ class CoreApi:
 
     async def get_state_path(self, request: web.Request) -> web.Response:
         """Return the value or subtree at a path, or a 404 error."""
-        path = request.match_info["path"]
-        try:
-            node = get_node(self.hub.state.snapshot().root, split_path(path))
-        except (KeyError, TypeError):
-            raise UnknownPath(path) from None
+        node = self.hub.state.node(request.match_info["path"])
         return web.Response(body=codec.dumps(node), content_type="application/json")
 
     async def get_meta(self, request: web.Request) -> web.Response:

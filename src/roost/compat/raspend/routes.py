@@ -18,9 +18,7 @@ from aiohttp import web
 
 from roost.compat.raspend.commands import describe
 from roost.core import codec
-from roost.core.errors import BadRequest, InvalidArguments, RoostError, UnknownPath
-from roost.core.paths import split_path
-from roost.core.tree import get_node
+from roost.core.errors import BadRequest, InvalidArguments, RoostError
 from roost.runtime.hub import Hub
 
 Handler = Callable[[web.Request], Awaitable[web.Response]]
@@ -89,12 +87,7 @@ class RaspendApi:
 
     async def get_data_path(self, request: web.Request) -> web.Response:
         """Return the value at `/data/a/b`, or a 404 error where raspend answered the whole dict."""
-        path = request.match_info["path"]
-        try:
-            node = get_node(self.hub.state.snapshot().root, split_path(path))
-        except (KeyError, TypeError):
-            raise UnknownPath(path) from None
-        return json_reply(node)
+        return json_reply(self.hub.state.node(request.match_info["path"]))
 
     async def list_commands(self, request: web.Request) -> web.Response:
         """Return `{"Commands": [{"Command": {"Name", "Args", "URL"}}, ...]}`, the program's first."""
