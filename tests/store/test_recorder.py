@@ -29,10 +29,16 @@ def settings() -> HistorySettings:
     return HistorySettings(commit_interval_s=15, heartbeat_s=None)
 
 
+def make_node(tmp_path: Path, clock: FakeClock, history: HistorySettings | None = None) -> App:
+    """An App on a fake clock in Berlin time, not yet started."""
+    settings = history if history is not None else HistorySettings()
+    return App("rec", data_dir=tmp_path, port=0, timezone="Europe/Berlin", clock=clock, history=settings)
+
+
 @pytest.fixture
 async def app(tmp_path: Path, clock: FakeClock, settings: HistorySettings) -> AsyncIterator[App]:
     """A started App on a fake clock (its server on a free port)."""
-    node = App("rec", data_dir=tmp_path, port=0, timezone="Europe/Berlin", clock=clock, history=settings)
+    node = make_node(tmp_path, clock, settings)
     await node.start(port=0)
     try:
         yield node
@@ -124,7 +130,7 @@ async def test_samples_are_committed_every_commit_interval(app: App, clock: Fake
 
 
 async def test_values_set_before_start_are_recorded_at_start(tmp_path: Path, clock: FakeClock) -> None:
-    node = App("rec", data_dir=tmp_path, port=0, clock=clock, history=HistorySettings(heartbeat_s=None))
+    node = make_node(tmp_path, clock, HistorySettings(heartbeat_s=None))
     node.state["t"] = 7.5
     await node.start(port=0)
     try:
@@ -134,14 +140,7 @@ async def test_values_set_before_start_are_recorded_at_start(tmp_path: Path, clo
 
 
 async def test_stop_commits_everything(tmp_path: Path, clock: FakeClock) -> None:
-    node = App(
-        "rec",
-        data_dir=tmp_path,
-        port=0,
-        timezone="Europe/Berlin",
-        clock=clock,
-        history=HistorySettings(commit_interval_s=3600),
-    )
+    node = make_node(tmp_path, clock, HistorySettings(commit_interval_s=3600))
     await node.start(port=0)
     for i in range(50):
         node.state["n"] = i
@@ -175,7 +174,7 @@ def test_history_can_be_turned_off(tmp_path: Path) -> None:
 
 
 async def test_stop_records_values_held_back(tmp_path: Path, clock: FakeClock) -> None:
-    node = App("rec", data_dir=tmp_path, port=0, timezone="Europe/Berlin", clock=clock)
+    node = make_node(tmp_path, clock)
     node.meta("power", min_interval_s=60)
     await node.start(port=0)
     node.state["power"] = 100
@@ -193,14 +192,7 @@ async def test_stop_records_values_held_back(tmp_path: Path, clock: FakeClock) -
 async def test_stop_keeps_a_commit_that_waits_behind_other_writer_work(
     tmp_path: Path, clock: FakeClock
 ) -> None:
-    node = App(
-        "rec",
-        data_dir=tmp_path,
-        port=0,
-        timezone="Europe/Berlin",
-        clock=clock,
-        history=HistorySettings(heartbeat_s=None),
-    )
+    node = make_node(tmp_path, clock, HistorySettings(heartbeat_s=None))
     await node.start(port=0)
     rec = recorder(node)
     gate = threading.Event()
