@@ -53,6 +53,14 @@ def test_never_more_points_than_asked(two_days: HistoryStore, hours: int, points
     assert 0 < len(series) <= points
 
 
+@pytest.mark.parametrize("offset_h", [1, 12, 23])
+def test_a_day_across_two_rows_stays_raw_when_its_samples_fit(two_days: HistoryStore, offset_h: int) -> None:
+    # The window cuts both days' rows: only the samples inside it count against the budget.
+    lo = START + offset_h * 3600
+    (series,) = two_days.query("a", lo, lo + DAY, 2000)
+    assert (series.resolution_s, len(series)) == (0, 1440)
+
+
 def test_a_sparse_series_stays_raw_over_a_year(two_days: HistoryStore) -> None:
     (series,) = two_days.query("sparse", START, START + 365 * DAY, 1000)
     assert (series.resolution_s, len(series)) == (0, 10)

@@ -17,7 +17,7 @@ from typing import Any
 
 from roost.core.rollup import DAY_S, RAW, WIDTHS_S, Bucket, BucketColumns, Calendar, pick_width
 from roost.store import chunks
-from roost.store.chunks import key
+from roost.store.chunks import key, key_ts
 
 RESOLUTIONS = {"raw": RAW, "5m": 300, "1h": 3600, "1d": DAY_S}
 
@@ -121,8 +121,9 @@ def _count(
 ) -> int:
     """Return at least how many points `width` has in `[lo, hi)` (any number above `limit` once past it).
 
-    Row totals overcount the rows at the edges; buckets are also bounded by the
-    time range, and the smaller bound is taken, so the budget is never exceeded.
+    Raw rows cut by the window's edges are counted sample by sample. Rollup row
+    totals overcount the rows at the edges; buckets are also bounded by the time
+    range, and the smaller bound is taken, so the budget is never exceeded.
     """
     if width == RAW:
         n = bisect_left(view.tail_ts, hi) - bisect_left(view.tail_ts, lo)
@@ -134,15 +135,31 @@ def _count(
         bound = (hi - start - 1) // (width * 1000) + 1 + (width == DAY_S)
     table, first, last = _ranges(view, width, lo, hi)
     if n <= limit and first < last:
-        cur = conn.execute(f"SELECT n FROM {table} WHERE id >= ? AND id < ?", (first, last))
+        cur = conn.execute(f"SELECT id, n FROM {table} WHERE id >= ? AND id < ?", (first, last))
         try:
-            for (rows,) in cur:
+            for row_id, rows in cur:
+                if bound is None and _cut_by_window(view, key_ts(row_id), lo, hi):
+                    rows = _raw_in_window(conn, row_id, lo, hi)
                 n += rows
                 if n > limit:
                     break
         finally:
             cur.close()
     return n if bound is None else min(n, bound)
+
+
+def _cut_by_window(view: MemoryView, row_start: int, lo: int, hi: int) -> bool:
+    """Return whether a raw row starting at `row_start` may hold samples outside `[lo, hi)`."""
+    # Rows on disk end before `sealed_until`, so a window reaching it cuts no row at its end.
+    return row_start < lo or (hi < view.sealed_until and row_start + chunks.RAW_ROW_SPAN_MS > hi)
+
+
+def _raw_in_window(conn: sqlite3.Connection, row_id: int, lo: int, hi: int) -> int:
+    """Return how many samples of the raw row `row_id` lie in `[lo, hi)`."""
+    # A row at the window's edge counted whole pushed a day that fits the budget off raw.
+    (blob,) = conn.execute("SELECT data FROM raw WHERE id = ?", (row_id,)).fetchone()
+    ts, _ = chunks.decode_samples(blob)
+    return bisect_left(ts, hi) - bisect_left(ts, lo)
 
 
 def read_raw(conn: sqlite3.Connection, view: MemoryView, lo: int, hi: int) -> tuple[list[int], list[float]]:
