@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import runpy
+import signal
 import sys
 import traceback
 from collections.abc import Sequence
@@ -88,13 +90,35 @@ def build_parser() -> argparse.ArgumentParser:
 # -- history (issue 4): CSV in and out of a node's history database -------------------
 
 
+# A time option's value that argparse would take for an option: `-2h`, `-7d`, `-1.5y`.
+_TIME_OPTIONS = ("--from", "--to")
+_RELATIVE_TIME = re.compile(r"^-\d")
+
+
+class _HistoryParser(argparse.ArgumentParser):
+    """Takes `--from -2h` as written: a relative time after a time option is its value."""
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        joined: list[str] = []
+        for arg in sys.argv[1:] if args is None else args:
+            if joined and joined[-1] in _TIME_OPTIONS and _RELATIVE_TIME.match(arg):
+                joined[-1] = f"{joined[-1]}={arg}"
+            else:
+                joined.append(arg)
+        return super().parse_known_args(joined, namespace)
+
+
 def _add_history_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     history = sub.add_parser(
         "history",
         help="import or export recorded history as CSV",
         description="Import or export a node's history (the node must not be running).",
     )
-    actions = history.add_subparsers(dest="history_command", metavar="ACTION", required=True)
+    actions = history.add_subparsers(
+        dest="history_command", metavar="ACTION", required=True, parser_class=_HistoryParser
+    )
     imp = actions.add_parser(
         "import",
         help="import CSV files of path,timestamp,value rows",
@@ -139,9 +163,22 @@ def _run_history(args: argparse.Namespace) -> int:
     if args.history_command == "import":
         return tool.import_files(data_dir, args.files, args.timezone)
     if args.output is None:
-        return tool.export(
-            data_dir, sys.stdout, args.path, args.start, args.end, args.resolution, args.epoch, args.timezone
-        )
+        try:
+            return tool.export(
+                data_dir,
+                sys.stdout,
+                args.path,
+                args.start,
+                args.end,
+                args.resolution,
+                args.epoch,
+                args.timezone,
+            )
+        except BrokenPipeError:
+            # The reader left (`| head`): stop quietly, as Unix tools do. Point stdout at
+            # /dev/null so that the flush at exit does not fail once more.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 128 + signal.SIGPIPE
     with args.output.open("w", encoding="utf-8", newline="") as out:
         return tool.export(
             data_dir, out, args.path, args.start, args.end, args.resolution, args.epoch, args.timezone

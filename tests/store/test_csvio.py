@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -100,6 +101,39 @@ def test_the_command_imports_reports_and_exports(tmp_path: Path) -> None:
     # What export writes, import reads back.
     again = run_roost("import", "--data-dir", str(tmp_path / "copy"), str(out))
     assert again.returncode == 0 and "imported 20 rows, 0 bad" in again.stderr
+
+
+def recorded_hours(data: Path, hours: int) -> None:
+    """One sample a second for the last `hours` hours, in a node's history at `data`."""
+    now = time.time()
+    store = HistoryStore(data / "history.db", BERLIN)
+    store.open()
+    try:
+        store.ingest([("rooms/a", now - s, 20.0) for s in range(hours * 3600, 0, -1)], now)
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("start", [["--from", "-2h"], ["--from=-2h"], ["--from", "-90m", "--to", "-1h"]])
+def test_export_takes_relative_times_as_the_docs_write_them(tmp_path: Path, start: list[str]) -> None:
+    recorded_hours(tmp_path, 3)
+    done = run_roost("export", "--data-dir", str(tmp_path), "--epoch", *start)
+    assert done.returncode == 0, done.stderr
+    rows = done.stdout.splitlines()[1:]
+    assert 1700 < len(rows) <= 7200
+
+
+def test_export_into_a_closed_pipe_stops_quietly(tmp_path: Path) -> None:
+    recorded_hours(tmp_path, 2)
+    export = [sys.executable, "-m", "roost", "history", "export", "--data-dir", str(tmp_path)]
+    with subprocess.Popen(export, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        assert proc.stdout.readline() == "path,timestamp,value\n"
+        proc.stdout.close()  # as `| head -1` does
+        err = proc.stderr.read()
+        status = proc.wait(timeout=60)
+    assert "Traceback" not in err and "Error" not in err, err
+    assert status == 141  # 128 + SIGPIPE, as a shell reports a Unix tool cut off by `head`
 
 
 def test_the_command_will_not_write_under_a_running_node(tmp_path: Path) -> None:
