@@ -50,3 +50,30 @@ async def test_call_threadsafe_from_the_loop_refuses_instead_of_freezing_it() ->
     with pytest.raises(RuntimeError, match="await call"):
         registry.call_threadsafe("one", {})
     assert await asyncio.to_thread(registry.call_threadsafe, "one", {}) == 1
+
+
+def _unplugged() -> None:
+    raise OSError(5, "1-Wire bus gone")
+
+
+async def _unplugged_async() -> None:
+    raise ZeroDivisionError("no readings to average")
+
+
+@pytest.mark.parametrize(
+    ("func", "said"),
+    [
+        (_unplugged, "OSError: [Errno 5] 1-Wire bus gone"),
+        (_unplugged_async, "ZeroDivisionError: no readings"),
+    ],
+)
+async def test_a_command_that_raises_tells_the_caller_what_it_raised(func: object, said: str) -> None:
+    # The program is the user's own: its exception is theirs to read, its traceback is the log's.
+    commands = CommandRegistry(timeout_s=5)
+    commands.add(func, "read")  # type: ignore[arg-type]
+    with pytest.raises(RoostError) as info:
+        await commands.call("read", {})
+    assert said in info.value.message
+    assert info.value.details == {"exception": said.split(":")[0]}
+    assert "Traceback" not in info.value.message and __file__ not in info.value.message
+    commands.close()

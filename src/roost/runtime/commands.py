@@ -71,17 +71,17 @@ class CommandRegistry:
                     result = await self._pool.run(lambda: spec.func(**kwargs))
             outcome = "ok"
             return result
-        except TimeoutError:
+        except TimeoutError as exc:
             # Only our deadline is a command timeout; a TimeoutError the command raised
             # itself (a device that did not answer) is the command failing.
             if not deadline.expired():
-                raise _failed(name) from None
+                raise _failed(name, exc) from None
             outcome = "timeout"
             raise CommandTimeout(f"command {name!r} did not finish within {self.timeout_s:g} s") from None
         except RoostError:
             raise
-        except Exception:
-            raise _failed(name) from None
+        except Exception as exc:
+            raise _failed(name, exc) from None
         finally:
             key = (name, outcome)
             self.calls[key] = self.calls.get(key, 0) + 1
@@ -113,10 +113,19 @@ class CommandRegistry:
         self._pool.close()
 
 
-def _failed(name: str) -> RoostError:
-    # Called inside the except block: the log gets the command's own traceback.
+_MAX_MESSAGE_CHARS = 500
+
+
+def _failed(name: str, exc: Exception) -> RoostError:
+    # Called inside the except block: the log gets the command's own traceback. The
+    # program is the user's own, so the caller sees what it raised; the traceback
+    # and the files it names stay in the log.
     log.exception("command %r raised", name)
-    return RoostError(f"command {name!r} failed; the server log has the details")
+    kind = type(exc).__name__
+    said = str(exc)
+    if len(said) > _MAX_MESSAGE_CHARS:
+        said = said[:_MAX_MESSAGE_CHARS] + "..."
+    return RoostError(f"command {name!r} raised {kind}" + (f": {said}" if said else ""), exception=kind)
 
 
 def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:

@@ -47,6 +47,11 @@ def add_test_commands(app: App) -> None:
         app.state[f"{room}/target"] = target
         return f"{room} heats to {target:g} °C{' now' if boost else ''}"
 
+    @app.command
+    def read_probe() -> float:
+        """Read the cellar's probe (its bus is gone)."""
+        raise OSError("1-Wire bus gone")
+
 
 @pytest.fixture
 def make_demo(tmp_path: Path) -> Callable[[], App]:

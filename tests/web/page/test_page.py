@@ -192,6 +192,16 @@ async def test_command_forms_show_results_and_name_the_bad_argument(served: App,
     )
 
 
+async def test_a_command_that_raises_shows_what_it_raised(served: App, browser: Any) -> None:
+    page = await browser.open(served.url + "/#commands")
+    form = page.locator('form[data-command="read_probe"]')
+    await form.locator('button[type="submit"]').click()
+    output = form.locator("output")
+    await expect(output).to_have_attribute("data-state", "error", timeout=WAIT_MS)
+    await expect(output).to_contain_text("OSError: 1-Wire bus gone")
+    assert "Traceback" not in await output.inner_text()
+
+
 async def test_the_page_reconnects_by_itself_after_the_server_restarts(
     app: App, browser: Any, make_demo: Callable[[], App]
 ) -> None:
