@@ -9,6 +9,15 @@ import { h } from "./dom.js";
 import { humanize } from "./format.js";
 
 const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+// A decimal comma, as European keyboards type it ("21,5"): one comma, no point, digits after.
+const DECIMAL_COMMA = /^([-+]?\d*),(\d+)$/;
+
+/** The text of a number field as a number if it is one (a float's decimal comma too), else the text. */
+export function parseNumber(text, kind) {
+  let t = text.trim();
+  if (kind === "float") t = t.replace(DECIMAL_COMMA, "$1.$2");
+  return NUMBER.test(t) ? Number(t) : text;
+}
 
 /** What a field is, from the listing's type name ("int", "float | None", "list[str]", "Mode", ...). */
 export function fieldKind(arg) {
@@ -77,7 +86,7 @@ class Field {
     }
     const text = input.value;
     if (text.trim() === "") return this.nullable && this.arg.required ? null : undefined;
-    if (this.kind === "int" || this.kind === "float") return NUMBER.test(text.trim()) ? Number(text.trim()) : text;
+    if (this.kind === "int" || this.kind === "float") return parseNumber(text, this.kind);
     if (this.kind === "json") {
       try {
         return JSON.parse(text);

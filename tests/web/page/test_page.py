@@ -192,6 +192,20 @@ async def test_command_forms_show_results_and_name_the_bad_argument(served: App,
     )
 
 
+@pytest.mark.parametrize(("typed", "sent"), [("21,5", 21.5), ("-0,25", -0.25), (" 19,0 ", 19.0)])
+async def test_a_float_field_takes_a_decimal_comma(
+    served: App, browser: Any, typed: str, sent: float
+) -> None:
+    # What a European phone keyboard's decimal key types.
+    page = await browser.open(served.url + "/#commands")
+    form = page.locator('form[data-command="set_target"]')
+    await form.locator('input[name="room"]').fill("kitchen")
+    await form.locator('input[name="target"]').fill(typed)
+    await form.locator('button[type="submit"]').click()
+    await expect(form.locator("output")).to_have_text(f"kitchen heats to {sent:g} °C", timeout=WAIT_MS)
+    assert served.state["kitchen/target"] == sent
+
+
 async def test_a_command_that_raises_shows_what_it_raised(served: App, browser: Any) -> None:
     page = await browser.open(served.url + "/#commands")
     form = page.locator('form[data-command="read_probe"]')
