@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parent.parent / "src" / "roost"
-FEATURES = {"web", "live", "store", "mqtt", "devices", "rules", "compat"}
+FEATURES = {"web", "live", "store", "mqtt", "devices", "rules", "auth", "compat"}
 ALLOWED = {"core": {"core"}, "runtime": {"core", "runtime"}, **{f: {"core", "runtime", f} for f in FEATURES}}
 THIRD_PARTY_IN_CORE = {"orjson"}  # an optional accelerator, with a standard-library fallback
 # A raspend program is its own entry point, so RaspendApplication assembles the App itself.

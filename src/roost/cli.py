@@ -84,7 +84,96 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     _add_history_commands(sub)
+    _add_auth_commands(sub)
     return parser
+
+
+# -- users and tokens (issue 10) -----------------------------------------------------------
+
+
+def _add_node_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="the node's data directory (default $ROOST_DATA_DIR or ~/.local/share/roost/NAME)",
+    )
+    parser.add_argument("--node", default="roost", help="the node's name, for the default data directory")
+
+
+def _add_auth_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    user = sub.add_parser(
+        "user",
+        help="add, change, list or remove the users who sign in to the page",
+        description="Manage a node's users (stored hashed in auth.db in the data directory); "
+        "works while the node runs. See docs/security.md.",
+    )
+    actions = user.add_subparsers(dest="user_command", metavar="ACTION", required=True)
+    add = actions.add_parser("add", help="add a user", description="Add a user; asks for the password.")
+    add.add_argument("name")
+    level = add.add_mutually_exclusive_group()
+    level.add_argument("--admin", action="store_true", help="may change settings, users and tokens")
+    level.add_argument(
+        "--scope", choices=["read", "control", "admin"], default="control", help="default control"
+    )
+    passwd = actions.add_parser(
+        "passwd", help="change a password", description="Change a password; the user's sessions end."
+    )
+    passwd.add_argument("name")
+    for action in (add, passwd):
+        action.add_argument(
+            "--password-stdin", action="store_true", help="read the password from standard input"
+        )
+    actions.add_parser("list", help="list users and their scopes")
+    remove = actions.add_parser("remove", help="remove a user and end their sessions")
+    remove.add_argument("name")
+    for action in actions.choices.values():
+        _add_node_options(action)
+
+    token = sub.add_parser(
+        "token",
+        help="create, list or revoke scoped API tokens",
+        description="Manage API tokens for scripts and other nodes (send as 'Authorization: Bearer "
+        "TOKEN'). Only a hash is stored; the secret is printed once.",
+    )
+    tactions = token.add_subparsers(dest="token_command", metavar="ACTION", required=True)
+    create = tactions.add_parser("create", help="create a token and print its secret once")
+    create.add_argument("--name", required=True, help="what the token is for")
+    create.add_argument("--scope", required=True, choices=["read", "control", "admin"])
+    create.add_argument("--expires", default=None, help="e.g. 90d, 12h (default: never)")
+    tactions.add_parser("list", help="list tokens (never their secrets)")
+    revoke = tactions.add_parser("revoke", help="revoke a token by id or name")
+    revoke.add_argument("token", metavar="ID_OR_NAME")
+    for action in tactions.choices.values():
+        _add_node_options(action)
+
+
+def _run_auth(args: argparse.Namespace) -> int:
+    from roost.auth import tool
+    from roost.core.caller import Scope
+    from roost.core.errors import RoostError
+
+    data_dir = args.data_dir or app_module.default_data_dir(args.node)
+    out = sys.stdout
+    try:
+        if args.command == "user":
+            if args.user_command == "add":
+                scope = Scope.ADMIN if args.admin else Scope.parse(args.scope)
+                password = tool.read_password(args.password_stdin)
+                return tool.user_add(data_dir, args.name, scope, password, out)
+            if args.user_command == "passwd":
+                return tool.user_passwd(data_dir, args.name, tool.read_password(args.password_stdin), out)
+            if args.user_command == "list":
+                return tool.user_list(data_dir, out)
+            return tool.user_remove(data_dir, args.name, out)
+        if args.token_command == "create":
+            return tool.token_create(data_dir, args.name, Scope.parse(args.scope), args.expires, out)
+        if args.token_command == "list":
+            return tool.token_list(data_dir, out)
+        return tool.token_revoke(data_dir, args.token, out)
+    except RoostError as exc:
+        print(f"roost: {exc}", file=sys.stderr)
+        return 2
 
 
 # -- history (issue 4): CSV in and out of a node's history database -------------------
@@ -191,6 +280,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     app_module.log_to_stderr(args.log_level)
     if args.command == "history":
         return _run_history(args)
+    if args.command in ("user", "token"):
+        return _run_auth(args)
     options = app_module.RunOptions(args.host, args.port, args.data_dir)
     if args.command == "demo":
         from roost.demo import build_demo

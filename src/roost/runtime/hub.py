@@ -18,6 +18,7 @@ from roost.core.metrics import Metric
 from roost.runtime.clock import Clock
 from roost.runtime.commands import CommandRegistry
 from roost.runtime.component import Component
+from roost.runtime.credentials import Credentials
 from roost.runtime.state import StateTree
 from roost.runtime.workers import Scheduler
 
@@ -45,6 +46,8 @@ class Hub:
         self.commands = CommandRegistry(timeout_s=command_timeout_s)
         self.scheduler = Scheduler(clock)
         self.components: list[Component] = []
+        # Authentication announces ended sessions and tokens here; streams opened with them close.
+        self.credentials = Credentials()
         self.stopping = threading.Event()
         self.started_at: float | None = None
         self.loop: asyncio.AbstractEventLoop | None = None

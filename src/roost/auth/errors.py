@@ -1,0 +1,48 @@
+"""Authentication's errors, answered as roost's JSON error object.
+
+RoostError
+├── Unauthenticated (401 unauthenticated)   no valid credentials where they are needed
+├── Forbidden (403 forbidden)               credentials too weak for what was asked
+│   ├── CrossSite (403 cross_site)          another web site asked (Origin, Sec-Fetch-Site)
+│   └── CsrfFailed (403 csrf_failed)        a session's unsafe request without its CSRF token
+├── LoginThrottled (429 login_throttled)    too many failed logins; `retry_after_s` says when
+└── SetupRefused (403 setup_refused)        wrong, used or absent set-up code
+"""
+
+from __future__ import annotations
+
+import math
+
+from roost.core.errors import RoostError
+
+
+class Unauthenticated(RoostError):
+    status = 401
+    code = "unauthenticated"
+
+
+class Forbidden(RoostError):
+    status = 403
+    code = "forbidden"
+
+
+class CrossSite(Forbidden):
+    code = "cross_site"
+
+
+class CsrfFailed(Forbidden):
+    code = "csrf_failed"
+
+
+class SetupRefused(Forbidden):
+    code = "setup_refused"
+
+
+class LoginThrottled(RoostError):
+    status = 429
+    code = "login_throttled"
+
+    def __init__(self, retry_after_s: float) -> None:
+        seconds = max(1, math.ceil(retry_after_s))
+        super().__init__(f"too many failed logins; try again in {seconds} s", retry_after_s=seconds)
+        self.retry_after_s = seconds
