@@ -110,5 +110,5 @@ def test_forwarded_proto_only_from_proxies() -> None:
 
 
 def test_bad_proxy_setting_is_refused() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="does not appear to be"):
         parse_networks(["not-an-address"])
