@@ -2,8 +2,10 @@
 
 Each worker has its own task on the loop that sleeps until the worker is due.
 Sync functions run on the worker's own daemon thread, so a slow or hung sensor
-read delays only that worker. A run that raises is logged with its traceback,
-counted and shown in /healthz; the worker keeps its schedule. After a run the
+read delays only that worker. A run that raises is counted and shown in
+/healthz, and the worker keeps its schedule; the log gets the traceback of the
+first failure in a row, then a one-line count at most every
+FAILING_SUMMARY_EVERY_S, and a line when the worker recovers. After a run the
 next due time is computed from now, so a worker that overran or a machine that
 slept fires once and then keeps its cadence, never in a burst.
 """
@@ -30,6 +32,8 @@ log = logging.getLogger(__name__)
 # Wall-clock sleeps are cut into slices so that a clock set by NTP after boot is noticed.
 WALL_SLICE_S = 30.0
 SLOT_SLACK_S = 1e-6
+# A sensor that fails every 5 s would otherwise write a traceback every 5 s onto an SD card.
+FAILING_SUMMARY_EVERY_S = 600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +68,9 @@ class WorkerStatus:
     last_error: str | None = None
     last_error_at: float | None = None
     next_due: float | None = None
+    failing_runs: int = 0
+    failing_since: float | None = None
+    summary_due: float = 0.0
 
 
 @dataclass(slots=True)
@@ -96,6 +103,8 @@ class Worker:
             "last_duration_s": s.last_duration_s,
             "last_error": s.last_error,
             "last_error_at": s.last_error_at,
+            "failing_runs": s.failing_runs,
+            "failing_since": s.failing_since,
             "next_due": s.next_due,
         }
 
@@ -230,6 +239,9 @@ class Scheduler:
             else:
                 await worker.pool.run(worker.func)
             status.last_ok = True
+            if status.failing_runs:
+                log.info("worker %s recovered after %d failed runs", worker.name, status.failing_runs)
+                status.failing_runs, status.failing_since = 0, None
         except asyncio.CancelledError:
             # Stopped mid-run: not a finished run, so it is not counted.
             status.running = False
@@ -239,11 +251,33 @@ class Scheduler:
             status.errors += 1
             status.last_error = f"{type(exc).__name__}: {exc}"
             status.last_error_at = started
-            log.exception("worker %s raised; it keeps its schedule", worker.name)
+            self._log_failure(worker)
         status.running = False
         status.runs += 1
         status.last_run = started
         status.last_duration_s = self._clock.monotonic() - t0
+
+    def _log_failure(self, worker: Worker) -> None:
+        # Called inside the except block, so that the first failure logs its traceback.
+        status = worker.status
+        status.failing_runs += 1
+        now = self._clock.monotonic()
+        if status.failing_runs == 1:
+            status.failing_since = status.last_error_at
+            status.summary_due = now + FAILING_SUMMARY_EVERY_S
+            log.exception(
+                "worker %s raised; it keeps its schedule (further failures in a row: a count every %g s)",
+                worker.name,
+                FAILING_SUMMARY_EVERY_S,
+            )
+        elif now >= status.summary_due:
+            status.summary_due = now + FAILING_SUMMARY_EVERY_S
+            log.warning(
+                "worker %s failed %d times in a row; last: %s",
+                worker.name,
+                status.failing_runs,
+                status.last_error,
+            )
 
 
 async def _as_awaitable(value: Awaitable[Any] | Any) -> Any:
