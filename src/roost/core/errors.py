@@ -9,8 +9,10 @@
     ├── NotFound (404 not_found)
     │   ├── UnknownPath (404 unknown_path)     also a KeyError, as a mapping's should be
     │   └── UnknownCommand (404 unknown_command)
+    ├── Conflict (409 conflict)                 the request clashes with the current state
     ├── PayloadTooLarge (413 payload_too_large)
     ├── InvalidArguments (422 invalid_arguments)
+    ├── InvalidSchedule (422 invalid_schedule)  names the bad cell's `day` and `slot`
     ├── TooManyRequests (429 too_many_requests)
     ├── CommandTimeout (504 command_timeout)
     └── Unavailable (503 unavailable)
@@ -94,6 +96,13 @@ class UnknownCommand(NotFound):
         self.name = name
 
 
+class Conflict(RoostError):
+    """Well formed, but clashing with the current state (an always-on device, a schedule in use)."""
+
+    status = 409
+    code = "conflict"
+
+
 class PayloadTooLarge(RoostError):
     status = 413
     code = "payload_too_large"
@@ -109,6 +118,13 @@ class InvalidArguments(RoostError):
         else:
             super().__init__(message, argument=argument)
         self.argument = argument
+
+
+class InvalidSchedule(RoostError):
+    """A schedule that cannot be used; `day` and `slot` (when given) say where."""
+
+    status = 422
+    code = "invalid_schedule"
 
 
 class TooManyRequests(RoostError):
