@@ -11,8 +11,9 @@ import os
 import signal
 import weakref
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any, TypeVar, overload
 
@@ -40,8 +41,26 @@ class RunOptions:
     data_dir: Path | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Overrides:
+    """What `roost.testing` imposes on every App a program creates while the kit loads it.
+
+    Such an App runs on `clock`, keeps its files in `data_dir`, and its `run()`
+    returns at once: the kit starts and stops it. `zone_known` gets each App's
+    time zone as soon as it is resolved, before anything reads the clock (the
+    kit sets the fake clock's start there, in local time).
+    """
+
+    clock: Clock
+    data_dir: Path
+    timezone: str | None = None
+    zone_known: Callable[[tzinfo], None] | None = None
+
+
 # Set by `roost run` before it executes a program; App.run() honours it.
 _cli_options: RunOptions | None = None
+# Set by roost.testing while it executes a program (a context variable: per thread and task).
+overrides: ContextVar[Overrides | None] = ContextVar("roost_app_overrides", default=None)
 _apps: weakref.WeakSet[App] = weakref.WeakSet()
 
 
@@ -93,12 +112,20 @@ class App:
         clock: Clock | None = None,
         history: HistorySettings | bool = True,
     ) -> None:
+        imposed = overrides.get()
+        if imposed is not None:
+            clock, data_dir = imposed.clock, imposed.data_dir
+            timezone = imposed.timezone or timezone
         self.name = name
         self.latitude = latitude
         self.longitude = longitude
         tz = resolve_timezone(timezone)
+        if imposed is not None and imposed.zone_known is not None:
+            imposed.zone_known(tz)
         path = Path(data_dir) if data_dir is not None else default_data_dir(name)
         self.hub = Hub(name, clock or SystemClock(), tz, path, command_timeout_s=command_timeout_s)
+        # Under roost.testing, run() leaves starting and stopping to the kit.
+        self.held = imposed is not None
         # port=None: no HTTP server at all (workers, components and bridges still run),
         # unless start() or the `roost` command's --port asks for one.
         self.http = port is not None
@@ -302,7 +329,13 @@ class App:
                     loop.remove_signal_handler(sig)
 
     def run(self, host: str | None = None, port: int | None = None) -> None:
-        """Serve until stopped (blocking). Under `roost run`, the command's options win."""
+        """Serve until stopped (blocking). Under `roost run`, the command's options win.
+
+        Under `roost.testing` it returns at once: the test starts and stops the App.
+        """
+        if self.held:
+            self.ran = True
+            return
         opts = _cli_options
         if opts is not None:
             host = opts.host if opts.host is not None else host
