@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from roost.core.errors import InvalidValue, UnknownPath
 from roost.core.tree import apply_diff
 from roost.runtime.state import Change, StateTree
+from roost.testing import eventually, settle_loop
 
 
 def test_write_read_and_unchanged_write_emits_nothing() -> None:
@@ -131,7 +132,7 @@ async def test_listeners_get_changes_in_order_on_the_loop() -> None:
     for t in threads:
         t.start()
     await asyncio.to_thread(lambda: [t.join() for t in threads])
-    await asyncio.sleep(0.05)
+    await settle_loop()  # every write has handed its change to the loop: let it deliver
     unsubscribe()
     assert [c.seq for c in seen] == list(range(1, state.seq + 1))
     assert all(on_loop)
@@ -149,7 +150,7 @@ async def test_a_failing_listener_does_not_starve_the_others() -> None:
     state.subscribe(lambda c: got.append(c.seq))
     state["x"] = 1
     state["x"] = 2
-    await asyncio.sleep(0.01)
+    await settle_loop()
     assert got == [1, 2]
 
 
@@ -174,7 +175,7 @@ async def test_detach_delivers_what_is_pending_and_then_nothing() -> None:
     state.detach()
     assert got == [1, 2]
     state["c"] = 3
-    await asyncio.sleep(0.01)
+    await settle_loop()
     assert got == [1, 2]
 
 
@@ -193,10 +194,10 @@ async def test_detach_delivers_every_write_made_before_it_and_none_after() -> No
 
     thread = threading.Thread(target=writer)
     thread.start()
-    await asyncio.sleep(0.02)
+    await eventually(lambda: len(seen) > 100)
     state.detach()
     last_delivered = seen[-1]
     stop.set()
     thread.join()
-    await asyncio.sleep(0.01)
+    await settle_loop()
     assert seen == list(range(1, last_delivered + 1))  # in order, no gap, nothing after detach

@@ -1,4 +1,8 @@
-"""Workers on a fake clock: cadence, no bursts, isolation of failures and hangs."""
+"""Workers on a fake clock: cadence, no bursts, isolation of failures and hangs.
+
+The clock waits for sync runs on their threads (`clock.watch(workers_busy)`), so
+no test sleeps real time to let a thread finish.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,14 @@ import pytest
 from roost.core.schedule import Daily, parse_days
 from roost.runtime.clock import FakeClock
 from roost.runtime.workers import Every, Scheduler
+from roost.testing import eventually, workers_busy
+
+
+def watched(clock: FakeClock, *, but: str = "") -> Scheduler:
+    """Return a Scheduler on `clock` whose sync runs the clock waits for (all but `but`'s)."""
+    sched = Scheduler(clock)
+    clock.watch(lambda: [name for name in workers_busy(sched) if name != but])
+    return sched
 
 
 async def test_interval_worker_runs_at_start_and_on_its_grid() -> None:
@@ -70,36 +82,32 @@ async def test_a_raising_worker_keeps_its_schedule_and_others_run() -> None:
 
 async def test_calendar_worker_fires_at_local_time_and_after_a_clock_jump_once() -> None:
     clock = FakeClock(start=1_795_250_000.0)  # 2026-11-21 ~09:33 Berlin
-    sched = Scheduler(clock)
+    sched = watched(clock)
     fired: list[float] = []
     sched.add(lambda: fired.append(clock.time()), Daily(time(10, 0), parse_days(None), _berlin()), "alarm")
     await sched.start()
-    await clock.advance(3600)
-    await asyncio.sleep(0.05)  # the sync call runs on the worker's own thread
+    await clock.advance(3600)  # the sync call runs on the worker's own thread, waited for
     assert len(fired) == 1
     clock.jump_wall(3 * 86400)  # NTP moves the clock three days ahead
     await clock.advance(60)
-    await asyncio.sleep(0.05)
     await sched.stop()
     assert len(fired) == 2  # one catch-up run, not three
 
 
 async def test_a_hung_sync_worker_does_not_block_others_or_stop() -> None:
     clock = FakeClock()
-    sched = Scheduler(clock)
+    sched = watched(clock, but="hung")
     release = threading.Event()
     other: list[float] = []
     sched.add(release.wait, Every(1), "hung")
     sched.add(lambda: other.append(clock.monotonic()), Every(1), "other")
     await sched.start()
     try:
-        for _ in range(3):
-            await clock.advance(1)
-            await asyncio.sleep(0.02)
+        await clock.advance(3)
         await sched.stop(grace_s=0.1)
     finally:
         release.set()
-    assert len(other) >= 3
+    assert other == [0, 1, 2, 3]
     assert sched.health()["hung"]["running"] is True
 
 
@@ -136,6 +144,7 @@ async def test_a_cancelled_run_is_not_counted() -> None:
 async def test_a_running_worker_keeps_the_ok_of_its_last_run() -> None:
     clock = FakeClock()
     sched = Scheduler(clock)
+    unwatch = clock.watch(lambda: workers_busy(sched))
     release = threading.Event()
     runs = 0
 
@@ -148,12 +157,11 @@ async def test_a_running_worker_keeps_the_ok_of_its_last_run() -> None:
     sched.add(read, Every(10), "read")
     await sched.start()
     try:
-        await clock.advance(0)
-        await asyncio.sleep(0.05)  # the first run, on the worker's thread, went fine
+        await clock.advance(0)  # the first run, on the worker's thread, went fine
+        assert sched.health()["read"]["runs"] == 1
+        unwatch()  # the second run hangs until released: not waited for
         await clock.advance(10)
-        await asyncio.sleep(0.05)  # the second run is under way
-        health = sched.health()["read"]
-        assert health["running"] is True
+        health = await eventually(lambda: (h := sched.health()["read"])["running"] and h)
         assert health["ok"] is True
     finally:
         release.set()
