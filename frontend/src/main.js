@@ -7,6 +7,7 @@ import "./styles.css";
 import { getJSON } from "./api.js";
 import { CommandsView } from "./commands.js";
 import { Dashboard } from "./dashboard.js";
+import { FailingNotice } from "./failing.js";
 import { HealthView } from "./health.js";
 import { MetaStore } from "./meta.js";
 
@@ -28,6 +29,7 @@ const call = (command, args) => live.call(command, args);
 const dashboard = new Dashboard($("#cards"), { meta, call });
 const commands = new CommandsView($("#view-commands"), { call });
 const health = new HealthView($("#view-health"));
+const failing = new FailingNotice($("#cards"));
 
 live = connect({
   onState(state, info) {
@@ -108,6 +110,8 @@ async function showView() {
   }
   if (name === "health") health.show();
   else health.hide();
+  if (name === "home") failing.show();
+  else failing.hide();
   if (name === "commands") commands.show();
   if (name === "charts") {
     if (!chartsModule) {

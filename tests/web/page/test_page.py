@@ -7,7 +7,7 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -204,6 +204,26 @@ async def test_a_float_field_takes_a_decimal_comma(
     await form.locator('button[type="submit"]').click()
     await expect(form.locator("output")).to_have_text(f"kitchen heats to {sent:g} °C", timeout=WAIT_MS)
     assert served.state["kitchen/target"] == sent
+
+
+async def test_home_names_a_failing_worker_until_it_recovers(
+    served: App, browser: Any, shot: Callable[[Any, str], Awaitable[Path]]
+) -> None:
+    broken = [True]
+
+    @served.every(0.2, name="cellar_probe")
+    def cellar_probe() -> None:
+        if broken[0]:
+            raise OSError("1-Wire bus gone")
+
+    page = await browser.open(served.url + "/#home")
+    notice = page.locator("#failing")
+    await expect(notice).to_be_visible(timeout=WAIT_MS)
+    await expect(notice.locator('[data-worker="cellar_probe"]')).to_contain_text("OSError: 1-Wire bus gone")
+    await expect(notice.locator('a[href="#health"]')).to_be_visible()
+    await shot(page, "home-failing")
+    broken[0] = False
+    await expect(notice).to_be_hidden(timeout=WAIT_MS)
 
 
 async def test_a_command_that_raises_shows_what_it_raised(served: App, browser: Any) -> None:
