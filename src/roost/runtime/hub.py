@@ -1,7 +1,7 @@
 """The hub: the state tree, its metadata, commands, workers and components of one node.
 
 Feature folders receive the hub and meet each other only through it: they read
-and write state, subscribe to its change stream, and call or add commands.
+and write state, follow its change stream with `consume()`, and call or add commands.
 """
 
 from __future__ import annotations
@@ -19,11 +19,15 @@ from roost.runtime.clock import Clock
 from roost.runtime.commands import CommandRegistry
 from roost.runtime.component import Component
 from roost.runtime.credentials import Credentials
+from roost.runtime.consumer import DEFAULT_MAX_PENDING, Consumer, OnBatch, consumer_metrics
 from roost.runtime.state import StateTree
 from roost.runtime.workers import Scheduler
 
 log = logging.getLogger(__name__)
 C = TypeVar("C", bound=Component)
+
+# How long stop() waits for a consumer to take its last changes (an async one may be mid-batch).
+DRAIN_TIMEOUT_S = 10.0
 
 
 class Hub:
@@ -48,6 +52,7 @@ class Hub:
         self.components: list[Component] = []
         # Authentication announces ended sessions and tokens here; streams opened with them close.
         self.credentials = Credentials()
+        self.consumers: dict[str, Consumer] = {}
         self.stopping = threading.Event()
         self.started_at: float | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -90,6 +95,57 @@ class Hub:
                 return c
         return None
 
+    # -- the change stream ---------------------------------------------------
+
+    def consume(
+        self,
+        name: str,
+        on_batch: OnBatch,
+        *,
+        max_pending: int = DEFAULT_MAX_PENDING,
+        coalesce: bool = True,
+        window_s: float = 0.0,
+        since: int | None = None,
+    ) -> Consumer:
+        """Follow the change stream as `name`: `on_batch(changes)` gets every change after now (or `since`).
+
+        `on_batch` is a quick plain function or an `async def`; see roost.runtime.consumer
+        for the bound (`max_pending` changes, then coalesce or drop), the throttle
+        `window_s`, and the drain on stop. Loop only once the hub has started.
+        """
+        if name in self.consumers:
+            raise ValueError(f"a consumer named {name!r} is already following the change stream")
+        consumer = Consumer(
+            name,
+            self.state,
+            on_batch,
+            clock=self.clock,
+            max_pending=max_pending,
+            coalesce=coalesce,
+            window_s=window_s,
+            since=since,
+            on_close=self._forget_consumer,
+        )
+        self.consumers[name] = consumer
+        return consumer
+
+    def _forget_consumer(self, consumer: Consumer) -> None:
+        if self.consumers.get(consumer.name) is consumer:
+            del self.consumers[consumer.name]
+
+    async def drain_consumers(self, timeout_s: float | None = None) -> None:
+        """Deliver every change up to the newest seq to every consumer, and wait for them. Loop only."""
+        consumers = list(self.consumers.values())
+        done = await asyncio.gather(*(c.drain(timeout_s) for c in consumers))
+        for consumer, ok in zip(consumers, done, strict=True):
+            if not ok:
+                log.warning(
+                    "consumer %s did not take its last %d changes within %s s",
+                    consumer.name,
+                    consumer.lag,
+                    timeout_s,
+                )
+
     # -- lifecycle -----------------------------------------------------------
 
     async def start(self) -> None:
@@ -99,6 +155,8 @@ class Hub:
         self.started_at = self.clock.time()
         self.state.attach(self.loop)
         self.commands.attach(self.loop)
+        for consumer in list(self.consumers.values()):
+            consumer.catch_up()  # made before start: writes since its `since` were never delivered
         started: list[Component] = []
         try:
             for c in self.components:
@@ -111,12 +169,17 @@ class Hub:
         await self.scheduler.start()
 
     async def stop(self, grace_s: float = 3.0) -> None:
-        """Stop workers, deliver the last changes, then stop components in reverse. Loop only."""
+        """Stop workers, drain every consumer, stop components in reverse, close consumers. Loop only."""
         self.stopping.set()
         await self.scheduler.stop(grace_s)
-        self.state.detach()  # delivers what is pending, so consumers see the final seq
+        self.state.detach()  # delivers what is pending; later writes reach consumers by drain()
+        await self.drain_consumers(max(grace_s, DRAIN_TIMEOUT_S))
         for c in reversed(self.components):
             await _stop_quietly(c)
+        # Consumers no component closed (a program's own): what components wrote while stopping, then done.
+        await self.drain_consumers(grace_s)
+        for consumer in list(self.consumers.values()):
+            await consumer.aclose()
         self.commands.close()
 
     # -- observability -------------------------------------------------------
@@ -125,8 +188,11 @@ class Hub:
         """Return the health of workers and components."""
         workers = self.scheduler.health()
         components = {c.name: _safe_health(c) for c in self.components}
-        ok = all(w["ok"] for w in workers.values()) and all(
-            bool(h.get("ok", True)) for h in components.values()
+        consumers = {name: c.health() for name, c in sorted(self.consumers.items())}
+        ok = (
+            all(w["ok"] for w in workers.values())
+            and all(bool(h.get("ok", True)) for h in components.values())
+            and all(h["ok"] for h in consumers.values())
         )
         return {
             "status": "ok" if ok else "degraded",
@@ -135,6 +201,7 @@ class Hub:
             "uptime_s": None if self.started_at is None else round(self.clock.time() - self.started_at, 3),
             "workers": workers,
             "components": components,
+            "consumers": consumers,
         }
 
     def metrics(self) -> list[Metric]:
@@ -150,6 +217,7 @@ class Hub:
             _state_gauges(self),
         ]
         families += self.scheduler.metrics()
+        families += consumer_metrics(sorted(self.consumers.values(), key=lambda c: c.name))
         families += self.commands.metrics()
         for c in self.components:
             try:

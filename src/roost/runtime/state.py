@@ -6,9 +6,10 @@ number, and published as a new root; no user code ever runs under that lock.
 Readers take the current root without locking: it is never mutated, so it is
 always a complete tree as of one sequence number.
 
-Changes reach consumers on the event loop, in sequence order, through
-`subscribe()`. Listeners must be quick and never block: each consumer puts the
-change on its own bounded queue and works from there.
+Changes reach consumers on the event loop, in sequence order. Features follow
+them through `hub.consume()` (`roost.runtime.consumer`): a named, bounded
+consumer built on `follow()`, the batch-level hook here. `subscribe()` is the
+per-change hook underneath, for tests and tools.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import copy
 import logging
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +32,7 @@ from roost.runtime.clock import Clock, SystemClock
 log = logging.getLogger(__name__)
 
 Listener = Callable[["Change"], None]
+BatchListener = Callable[[Sequence["Change"]], None]
 _MISSING: Any = object()
 
 
@@ -69,6 +71,7 @@ class StateTree:
         self._recent: deque[Change] = deque(maxlen=buffer_size)
         self._last_seen: dict[str, float] = {}
         self._listeners: list[Listener] = []
+        self._followers: list[BatchListener] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pending: list[Change] = []
         self._wake_scheduled = False
@@ -255,6 +258,21 @@ class StateTree:
 
         return unsubscribe
 
+    def follow(self, listener: BatchListener) -> Callable[[], None]:
+        """Call `listener(changes)` on the loop with each run of changes; return the unfollow function.
+
+        The runs come in seq order, one per loop iteration that had changes. This is
+        the hook under `roost.runtime.consumer.Consumer`; features use `hub.consume()`.
+        """
+        with self._lock:
+            self._followers = [*self._followers, listener]
+
+        def unfollow() -> None:
+            with self._lock:
+                self._followers = [x for x in self._followers if x is not listener]
+
+        return unfollow
+
     def _drain(self) -> None:
         with self._lock:
             batch, self._pending = self._pending, []
@@ -262,6 +280,8 @@ class StateTree:
         self._deliver(batch)
 
     def _deliver(self, batch: list[Change]) -> None:
+        if not batch:
+            return
         listeners = self._listeners
         for change in batch:
             for listener in listeners:
@@ -269,3 +289,8 @@ class StateTree:
                     listener(change)
                 except Exception:
                     log.exception("change listener %r failed on seq %d", listener, change.seq)
+        for follower in self._followers:
+            try:
+                follower(batch)
+            except Exception:
+                log.exception("change follower %r failed on seq %d..", follower, batch[0].seq)
