@@ -8,12 +8,17 @@ import json
 import pickle
 import sys
 import threading
+from collections.abc import AsyncIterator
+from datetime import UTC
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from roost.compat.raspend.shared import SharedDict, SharedList, SharedStore, UnsupportedValue
 from roost.core.errors import InvalidPath
+from roost.runtime.clock import SystemClock
+from roost.runtime.hub import Hub
 from roost.runtime.state import StateTree
 
 
@@ -154,10 +159,19 @@ def test_initial_tree_contents_are_visible(state: StateTree) -> None:
     assert SharedStore(state).root == {"plugs": {"fridge": {"power": 85.0}}}
 
 
-async def test_writes_by_others_reach_the_mirror(state: StateTree) -> None:
-    state.attach(asyncio.get_running_loop())
+@pytest.fixture
+async def hub(tmp_path: Path) -> AsyncIterator[Hub]:
+    """A started hub: the mirror follows its change stream as a consumer."""
+    node = Hub("raspend", SystemClock(), UTC, tmp_path)
+    await node.start()
+    yield node
+    await node.stop()
+
+
+async def test_writes_by_others_reach_the_mirror(hub: Hub) -> None:
+    state = hub.state
     store = SharedStore(state)
-    unsubscribe = store.attach()
+    consumer = store.attach(hub)
     shared: dict[str, Any] = store.root
     shared["section"] = {}
     shared["room"] = {"t": 1}
@@ -168,18 +182,40 @@ async def test_writes_by_others_reach_the_mirror(state: StateTree) -> None:
     del state["room"]
     await asyncio.sleep(0)
     assert shared == {"section": {}, "room": {}, "plug": {"on": True}}
-    unsubscribe()
+    assert hub.consumers["raspend"] is consumer and consumer.lag == 0
+    consumer.close()
 
 
-async def test_a_late_change_never_rolls_back_a_newer_write(state: StateTree) -> None:
-    state.attach(asyncio.get_running_loop())
+async def test_a_late_change_never_rolls_back_a_newer_write(hub: Hub) -> None:
+    state = hub.state
     store = SharedStore(state)
-    unsubscribe = store.attach()
+    store.attach(hub)
     state["t"] = 1  # someone else's write, delivered only at the next await
     store.root["t"] = 2
     await asyncio.sleep(0)
     assert store.root["t"] == 2 and state["t"] == 2
-    unsubscribe()
+
+
+async def test_a_list_the_program_holds_stays_the_one_in_the_dict(hub: Hub) -> None:
+    store = SharedStore(hub.state)
+    store.attach(hub)
+    readings = store.root.setdefault("readings", [])
+    for i in range(3):
+        readings.append(i)  # our own writes come back on the change stream
+        await asyncio.sleep(0)
+    hub.state["other"] = 1
+    await asyncio.sleep(0)
+    assert store.root["readings"] is readings
+    readings.append(3)
+    assert hub.state["readings"] == [0, 1, 2, 3]
+
+
+async def test_after_the_consumer_closes_the_mirror_stops_following(hub: Hub) -> None:
+    store = SharedStore(hub.state)
+    store.attach(hub).close()
+    hub.state["t"] = 1
+    await asyncio.sleep(0.01)
+    assert store.root == {} and "raspend" not in hub.consumers
 
 
 def test_deep_copies_while_another_thread_writes(shared: SharedDict) -> None:
@@ -211,15 +247,19 @@ def test_deep_copies_while_another_thread_writes(shared: SharedDict) -> None:
         sys.setswitchinterval(previous)
 
 
-async def test_writes_made_before_the_stream_is_followed_reach_the_mirror(state: StateTree) -> None:
+async def test_writes_made_before_the_stream_is_followed_reach_the_mirror(tmp_path: Path) -> None:
     # A program that grows into roost may add a device (which writes the tree)
     # between RaspendApplication() and run(); those writes are never delivered.
+    hub = Hub("raspend", SystemClock(), UTC, tmp_path)
+    state = hub.state
     state["gone"] = 1
     store = SharedStore(state)
     state["plugs/tv/always_on"] = False
     del state["gone"]
-    state.attach(asyncio.get_running_loop())
-    unsubscribe = store.attach()
-    await asyncio.sleep(0)
-    assert store.root == {"plugs": {"tv": {"always_on": False}}} == state.to_dict()
-    unsubscribe()
+    await hub.start()
+    try:
+        store.attach(hub)
+        await asyncio.sleep(0)
+        assert store.root == {"plugs": {"tv": {"always_on": False}}} == state.to_dict()
+    finally:
+        await hub.stop()

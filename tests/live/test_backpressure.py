@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
+from roost import App
 from roost.live import LiveSettings
+from roost.runtime.clock import FakeClock
 
 # Values this big fill a small socket buffer in a few writes.
 BIG = "x" * 32_768
@@ -102,3 +104,20 @@ async def test_shutdown_drops_a_stalled_client(app, probes) -> None:
         await app.stop()
     assert app.live.counters.closes["shutdown"] == 1
     await stalled.wait_closed()
+
+
+async def test_the_stuck_timeout_runs_on_the_hubs_clock(tmp_path, probes, eventually) -> None:
+    # Default settings (30 s), no real waiting: a fake clock moves the time the hub reads.
+    clock = FakeClock()
+    app = App("fake", data_dir=tmp_path, port=0, clock=clock, history=False)
+    app.live.settings = LiveSettings(**TIGHT)
+    await app.start(host="127.0.0.1", port=0)
+    try:
+        await probes.raw_ws(app)
+        await fill_until_lagging(app)
+        await asyncio.sleep(0.2)  # the drain poll looks several times: no progress, but no time either
+        assert app.live.counters.closes["stuck"] == 0
+        await clock.advance(31)
+        await eventually(lambda: app.live.counters.closes["stuck"] == 1)
+    finally:
+        await app.stop()

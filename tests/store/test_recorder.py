@@ -11,6 +11,7 @@ import pytest
 
 from roost import App, HistorySettings
 from roost.runtime.clock import FakeClock
+from roost.runtime.component import Component
 from roost.store import HistoryStore, Recorder, Series
 from roost.store.writer import Call
 
@@ -232,3 +233,50 @@ async def test_max_buffered_bounds_memory_while_commits_fail(app: App, clock: Fa
     await asyncio.wrap_future(rec.store.submit(disk_size(1_000_000)))  # space again
     series = await raw(app, "n")
     assert series.mean[-1] == 40 * 50 - 1 + 1 / 3 and len(series) <= 3 * 100
+
+
+async def test_health_reads_the_hubs_clock(app: App, clock: FakeClock) -> None:
+    rec = recorder(app)
+    app.state["t"] = 1.0
+    await rec.flush()
+    assert rec.health()["last_commit_age_s"] == 0
+    await clock.advance(10)  # shorter than the commit interval: no commit in between
+    assert rec.health()["last_commit_age_s"] == 10
+
+
+async def test_the_recorder_is_the_history_consumer(app: App) -> None:
+    for i in range(5):
+        app.state["t"] = float(i)
+    await rec_flush_and_wait(app)
+    consumer = app.hub.consumers["history"]
+    assert consumer.last_seq == app.state.seq and consumer.lag == 0
+    assert recorder(app).committed_seq == app.state.seq
+
+
+async def rec_flush_and_wait(app: App) -> None:
+    await asyncio.sleep(0)
+    await recorder(app).flush()
+
+
+class WritesWhenStopping(Component):
+    name = "goodbye"
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    async def stop(self) -> None:
+        self.app.state["plug/online"] = False  # as a device driver marks itself offline
+
+
+async def test_stop_records_what_components_stopped_before_it_wrote(tmp_path: Path, clock: FakeClock) -> None:
+    node = make_node(tmp_path, clock)
+    node.add_component(WritesWhenStopping(node))  # added later, so stopped first
+    await node.start(port=0)
+    node.state["plug/online"] = True
+    await node.stop()
+    store = HistoryStore(tmp_path / "history.db", BERLIN)
+    store.open()
+    try:
+        assert store.query("plug/online", T0 - 1, T0 + 1, resolution="raw")[0].mean == [1.0, 0.0]
+    finally:
+        store.close()

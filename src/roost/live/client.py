@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-import time
 from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, ClassVar, Protocol
@@ -28,6 +27,7 @@ from roost.live.batch import coalesce_into, select
 from roost.live.counters import LiveCounters
 from roost.live.messages import change_message
 from roost.live.settings import LiveSettings
+from roost.runtime.clock import Clock
 from roost.runtime.state import Change, StateTree
 
 if TYPE_CHECKING:
@@ -48,6 +48,9 @@ class ClientHost(Protocol):
 
     @property
     def state(self) -> StateTree: ...
+
+    @property
+    def clock(self) -> Clock: ...
 
     def snapshot_payload(self, subscription: Subscription | None) -> tuple[int, bytes]: ...
 
@@ -81,7 +84,7 @@ class Client:
         self.needs_snapshot = False
         self.control: deque[tuple[bytes, str]] = deque()
         self.close_reason: str | None = None
-        self.last_write_s = time.monotonic()
+        self.last_write_s = host.clock.monotonic()
         self._stalled_since: float | None = None
         self._stalled_size = 0
         if host.settings.send_buffer_bytes is not None:
@@ -211,7 +214,7 @@ class Client:
 
     def _write(self, data: bytes, kind: str) -> None:
         self.transport.write(data)
-        self.last_write_s = time.monotonic()
+        self.last_write_s = self.host.clock.monotonic()
         self.host.counters.sent(self.kind, kind, len(data))
 
     def stalled(self, now: float) -> bool:

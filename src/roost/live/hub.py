@@ -1,10 +1,11 @@
 """LiveHub: fans the state tree's change stream out to WebSocket and SSE clients.
 
-One listener on the change stream appends each change to the current batch,
-which goes to every client at most once per `batch_window_s` (client.py decides
-between writing it at once and folding it into a backlog). Writers never wait:
-the listener only appends. Clients that lag are polled until their socket
-drains; one that takes nothing for `stuck_timeout_s` is closed.
+The hub's "live" consumer of the change stream (`hub.consume`) hands this a
+batch at most once per `batch_window_s`; the batch goes to every client
+(client.py decides between writing it at once and folding it into a backlog).
+Writers never wait: the consumer's bounded buffer only appends. Clients that
+lag are polled until their socket drains; one that takes nothing for
+`stuck_timeout_s` (on the hub's clock) is closed.
 """
 
 from __future__ import annotations
@@ -12,9 +13,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import time
 from collections import Counter
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from typing import Any
 
 from aiohttp import web
@@ -31,7 +31,9 @@ from roost.live.settings import LiveSettings
 from roost.live.sse import serve_events
 from roost.live.subscription import Subscription
 from roost.live.websocket import serve_websocket
+from roost.runtime.clock import Clock
 from roost.runtime.component import Component
+from roost.runtime.consumer import Consumer
 from roost.runtime.hub import Hub
 from roost.runtime.state import Change, StateTree
 
@@ -42,6 +44,9 @@ log = logging.getLogger(__name__)
 DRAIN_POLL_S = 0.05
 TICK_S = 1.0
 SHUTDOWN_GRACE_S = 2.0
+# Changes waiting within one batch window; past it they are coalesced (clients get
+# the newest value of each path anyway).
+MAX_PENDING_CHANGES = 4096
 
 
 class LiveHub(Component):
@@ -59,12 +64,9 @@ class LiveHub(Component):
         self._lagging: dict[Client, None] = {}
         self._admitted = 0
         self._per_address: Counter[str] = Counter()
-        self._batch: list[Change] = []
-        self._flush_handle: asyncio.TimerHandle | None = None
-        self._last_flush = float("-inf")
+        self._consumer: Consumer | None = None
         self._drain_handle: asyncio.TimerHandle | None = None
         self._tick_handle: asyncio.TimerHandle | None = None
-        self._unsubscribe: Any = None
         self._tasks: set[asyncio.Task[Any]] = set()
 
     @property
@@ -72,29 +74,40 @@ class LiveHub(Component):
         """The state tree being served."""
         return self.hub.state
 
+    @property
+    def clock(self) -> Clock:
+        """The hub's clock: stall and ping timing read it."""
+        return self.hub.clock
+
     # -- lifecycle -----------------------------------------------------------
 
     async def start(self) -> None:
-        """Listen to the change stream. Loop only."""
-        if self._unsubscribe is None:
-            self._unsubscribe = self.hub.state.subscribe(self._on_change)
+        """Follow the change stream. Loop only."""
+        if self._consumer is None:
+            self._consumer = self.hub.consume(
+                self.name,
+                self._on_batch,
+                max_pending=MAX_PENDING_CHANGES,
+                coalesce=True,
+                window_s=self.settings.batch_window_s,
+            )
         self._schedule_tick()
 
     async def stop(self) -> None:
-        """Close every client and stop listening. Loop only."""
+        """Close every client and stop following the stream. Loop only."""
         await self.close_all("shutdown")
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
-        for handle in (self._flush_handle, self._drain_handle, self._tick_handle):
+        if self._consumer is not None:
+            self._consumer.close()
+            self._consumer = None
+        for handle in (self._drain_handle, self._tick_handle):
             if handle is not None:
                 handle.cancel()
-        self._flush_handle = self._drain_handle = self._tick_handle = None
-        self._batch = []
+        self._drain_handle = self._tick_handle = None
 
     async def close_all(self, reason: str) -> None:
         """Send what is batched, then close every client and wait briefly for graceful closes. Loop only."""
-        self._flush()
+        if self._consumer is not None:
+            self._consumer.flush()
         for client in list(self._clients):
             client.close(reason)
         if self._tasks:
@@ -182,27 +195,12 @@ class LiveHub(Component):
 
     # -- the change stream ---------------------------------------------------
 
-    def _on_change(self, change: Change) -> None:
+    def _on_batch(self, changes: Sequence[Change]) -> None:
+        # The consumer throttles: the first change after a quiet window comes at once,
+        # those within the window together at its end.
         if not self._clients:
             return  # a client that connects later starts from a snapshot or the ring buffer
-        self._batch.append(change)
-        if self._flush_handle is None:
-            # A throttle, not a debounce: the first change after a quiet window goes
-            # out at once (with whatever else this loop iteration delivers); changes
-            # that follow within the window wait for its end and go out together.
-            loop = asyncio.get_running_loop()
-            delay = self._last_flush + self.settings.batch_window_s - loop.time()
-            self._flush_handle = loop.call_later(max(0.0, delay), self._flush)
-
-    def _flush(self) -> None:
-        if self._flush_handle is not None:
-            self._flush_handle.cancel()
-            self._flush_handle = None
-        if not self._batch:
-            return
-        self._last_flush = asyncio.get_running_loop().time()
-        batch = Batch(self._batch)
-        self._batch = []
+        batch = Batch(list(changes))
         self.counters.coalesced_batch += batch.coalesced
         for client in list(self._clients):
             client.offer(batch)
@@ -219,7 +217,7 @@ class LiveHub(Component):
 
     def _drain(self) -> None:
         self._drain_handle = None
-        now = time.monotonic()
+        now = self.hub.clock.monotonic()
         for client in list(self._lagging):
             if client.closed:
                 self._lagging.pop(client, None)
@@ -237,7 +235,7 @@ class LiveHub(Component):
         self._tick_handle = asyncio.get_running_loop().call_later(interval, self._tick)
 
     def _tick(self) -> None:
-        now = time.monotonic()
+        now = self.hub.clock.monotonic()
         for client in list(self._clients):
             client.tick(now)
         self._schedule_tick()

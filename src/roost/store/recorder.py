@@ -1,10 +1,11 @@
 """The recorder: turns the state tree's changes into history, and answers history queries.
 
-On the loop, each change is filtered (patterns, `record` metadata, numbers and
+The recorder is the change stream's "history" consumer (`hub.consume`). On the
+loop, each change is filtered (patterns, `record` metadata, numbers and
 booleans only), thinned (`min_interval_s`, `deadband`) and appended to a bounded
 buffer; it never waits for the disk. Every `commit_interval_s` the buffer goes
 to the writer thread as one task, which commits it in one transaction. On
-stop, after the hub has delivered the last change, one more flush commits
+stop, the consumer is drained up to the final seq and one more flush commits
 everything, so SIGTERM and `App.stop()` lose nothing.
 """
 
@@ -13,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -27,7 +27,9 @@ from roost.core.meta import MetaRule
 from roost.core.metrics import Metric
 from roost.core.paths import compile_pattern, matches_any
 from roost.core.timespec import parse_instant
+from roost.core.tree import iter_leaves
 from roost.runtime.component import Component
+from roost.runtime.consumer import Consumer
 from roost.runtime.hub import Hub
 from roost.runtime.state import Change
 from roost.store import routes
@@ -83,14 +85,13 @@ class Recorder(Component):
         self._held: dict[str, tuple[int, float]] = {}  # path -> newest value held back by min_interval_s
         self._buffer: deque[Sample] = deque()
         self._in_flight = 0
-        self._seen_seq = 0
-        self._skip_until_seq = 0
+        self._consumer: Consumer | None = None
+        self._last_commit_at: float | None = None
         self.committed_seq = 0
         self.dropped = 0
         self.queries = 0
         self.query_seconds = 0.0
         self._flush_lock = asyncio.Lock()
-        self._unsubscribe: Any = None
         self._tasks: list[asyncio.Task[None]] = []
 
     @property
@@ -110,10 +111,18 @@ class Recorder(Component):
         await asyncio.to_thread(store.open)
         self._store = store
         snapshot = self.hub.state.snapshot()
-        self._skip_until_seq = self._seen_seq = self.committed_seq = snapshot.seq
-        self._unsubscribe = self.hub.state.subscribe(self._on_change)
+        self.committed_seq = snapshot.seq
+        # Dropping, never coalescing: history wants every value. The batches are
+        # handled on the loop at once, so only a burst bigger than the buffer drops.
+        self._consumer = self.hub.consume(
+            self.name,
+            self._on_batch,
+            max_pending=self.settings.max_buffered,
+            coalesce=False,
+            since=snapshot.seq,
+        )
         now_ms = round(self.hub.clock.time() * 1000)
-        for path, value in self.hub.state.leaves():
+        for path, value in iter_leaves(snapshot.root):
             self._offer(path, value, now_ms)
         self._tasks = [
             asyncio.create_task(self._flush_loop(), name="history-flush"),
@@ -121,39 +130,38 @@ class Recorder(Component):
         ]
 
     async def stop(self) -> None:
-        """Commit everything buffered and close the database. Loop only."""
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
-            # Writes from threads after the hub's last delivery are still in its buffer.
-            for change in self.hub.state.changes_since(self._seen_seq) or ():
-                self._on_change(change)
+        """Take the last changes, commit everything buffered and close the database. Loop only."""
+        if self._consumer is not None:
+            # The hub drained every consumer before stopping components; this takes
+            # what components stopped before this one wrote meanwhile.
+            await self._consumer.drain()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
-        if self._store is None:
-            return
         try:
-            await self._flush(final=True)
+            if self._store is not None:
+                await self._flush(final=True)
         finally:
+            if self._consumer is not None:
+                self._consumer.close()
+                self._consumer = None
             store, self._store = self._store, None
-            await asyncio.to_thread(store.close)
+            if store is not None:
+                await asyncio.to_thread(store.close)
 
     # -- recording -------------------------------------------------------------------
 
-    def _on_change(self, change: Change) -> None:
-        if change.seq <= self._skip_until_seq:
-            return
-        ts = round(change.ts * 1000)
-        for path, value in change.values.items():
-            self._offer(path, value, ts)
-        for path in change.removed:
-            self._last.pop(path, None)
-            self._held.pop(path, None)
-        self._seen_seq = change.seq
+    def _on_batch(self, changes: Sequence[Change]) -> None:
+        for change in changes:
+            ts = round(change.ts * 1000)
+            for path, value in change.values.items():
+                self._offer(path, value, ts)
+            for path in change.removed:
+                self._last.pop(path, None)
+                self._held.pop(path, None)
 
     def _offer(self, path: str, value: Any, ts: int) -> None:
         rule = self._rule(path)
@@ -243,7 +251,7 @@ class Recorder(Component):
                 retried = await self._commit(store, [], now_ms)
             batch = list(self._buffer)
             self._buffer.clear()
-            seq = self._seen_seq
+            seq = self._consumer.last_seq if self._consumer is not None else self.committed_seq
             self._in_flight = len(batch)
             try:
                 # If the commit fails, the writer keeps what it took and commits it with the next.
@@ -251,6 +259,7 @@ class Recorder(Component):
             finally:
                 self._in_flight = 0
             self.committed_seq = max(self.committed_seq, seq)
+            self._last_commit_at = self.hub.clock.time()
             return retried + written
 
     @staticmethod
@@ -308,7 +317,7 @@ class Recorder(Component):
         """
         if _on_loop():
             raise RuntimeError("Recorder.query blocks; on the event loop use `await aquery(...)`")
-        started = time.perf_counter()
+        started = self.hub.clock.monotonic()
         wanted = [paths] if isinstance(paths, str) else list(paths)
         store = self.store
         normal = [normal_path(p) for p in wanted]
@@ -320,7 +329,7 @@ class Recorder(Component):
             normal, self._instant(start, now), self._instant(end, now), points, resolution, strict=False
         )
         self.queries += 1
-        self.query_seconds += time.perf_counter() - started
+        self.query_seconds += self.hub.clock.monotonic() - started
         return result
 
     async def aquery(
@@ -384,8 +393,8 @@ class Recorder(Component):
             "committed_seq": self.committed_seq,
             "last_commit_ms": round(stats.commit_seconds_last * 1000, 3),
             "last_commit_age_s": None
-            if stats.last_commit_at is None
-            else round(time.time() - stats.last_commit_at, 1),
+            if self._last_commit_at is None
+            else round(self.hub.clock.time() - self._last_commit_at, 1),
             "db_bytes": store.size_bytes(),
             "bytes_written": store.bytes_written(),
             "error": writer.last_error,

@@ -14,6 +14,7 @@ from roost.compat.raspend.handlers import HandlerRun
 from roost.compat.raspend.routes import RaspendApi
 from roost.compat.raspend.shared import SharedStore
 from roost.runtime.component import Component
+from roost.runtime.consumer import Consumer
 from roost.runtime.hub import Hub
 from roost.runtime.workers import Worker
 
@@ -41,11 +42,11 @@ class RaspendComponent(Component):
         self.command_order: list[str] = []
         self.api = RaspendApi(hub, self.command_order)
         self._tasks: set[asyncio.Task[None]] = set()
-        self._unsubscribe: Callable[[], None] | None = None
+        self._consumer: Consumer | None = None
 
     async def start(self) -> None:
         """Follow the change stream and prepare each handler on its worker's thread. Loop only."""
-        self._unsubscribe = self.store.attach()
+        self._consumer = self.store.attach(self.hub)
         for run, worker in self.handlers:
             self._spawn(self._prepare(run, worker))
         self._spawn(self._watch_flag())
@@ -55,9 +56,9 @@ class RaspendComponent(Component):
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
+        if self._consumer is not None:
+            self._consumer.close()
+            self._consumer = None
 
     def add_routes(self, app: web.Application) -> None:
         """Serve /data, /cmds, /cmd and POST /."""

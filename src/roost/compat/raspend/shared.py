@@ -10,10 +10,13 @@ through to the state tree (and so reaches the live page, history and metrics).
 The dicts hold a mirror of the tree for reading at native speed. Two things keep
 mirror and tree equal: every write through a `SharedDict` updates both under one
 lock, and writes that others make to the tree (roost commands, bridges) are
-copied into the mirror from the change stream. The mirror differs from the tree
-in one way only: it keeps the empty dicts a program creates
-(`sharedDict[section] = {}` before the first reading), which the tree does not
-store.
+copied into the mirror by the hub's "raspend" consumer of the change stream.
+That copy takes the tree's current value of each path a change touched, so it
+is the same for our own writes (already in the mirror: nothing changes, and a
+list the program holds stays the one in the dict) as for anyone else's. The
+mirror differs from the tree in one way only: it keeps the empty dicts a
+program creates (`sharedDict[section] = {}` before the first reading), which
+the tree does not store.
 
 Lists are `SharedList`s: `append`, slice assignment and the rest write the whole
 list to its path, and dicts or lists inside a list commit through the list that
@@ -26,13 +29,14 @@ from __future__ import annotations
 import math
 import numbers
 import threading
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from roost.core.errors import InvalidValue
 from roost.core.paths import check_key, join_path
 from roost.core.tree import MAX_DEPTH, Json, get_node, iter_leaves, same
+from roost.runtime.consumer import Consumer
+from roost.runtime.hub import Hub
 from roost.runtime.state import Change, StateTree
 
 _MISSING: Any = object()
@@ -101,7 +105,6 @@ class SharedStore:
         self.state = state
         # Re-entrant: a list's sort() may call a key function that reads the dict.
         self.lock = threading.RLock()
-        self._own_seqs: deque[int] = deque()
         self.root = SharedDict(self, ())
         self._fill(self.root, (), state.snapshot().root)
 
@@ -111,14 +114,14 @@ class SharedStore:
         """Set the value at `parts` in the tree and the mirror."""
         plain = to_plain(value)
         with self.lock:
-            self._note(self.state.set(join_path(parts), plain))
+            self.state.set(join_path(parts), plain)
             self._put(self._branch(parts[:-1]), parts, plain)
 
     def merge(self, parts: Parts, mapping: Mapping[str, Any]) -> None:
         """Assign every key of `mapping` below `parts` in one tree write (`dict.update`)."""
         plain = {check_key(k): to_plain(v) for k, v in mapping.items()}
         with self.lock:
-            self._note(self.state.update(join_path(parts), plain))
+            self.state.update(join_path(parts), plain)
             node = self._branch(parts)
             for key, child in plain.items():
                 self._put(node, (*parts, key), child)
@@ -126,7 +129,7 @@ class SharedStore:
     def delete(self, parts: Parts) -> None:
         """Remove the value at `parts` (which the caller saw in the mirror)."""
         with self.lock:
-            self._note(self.state.set(join_path(parts), {}))
+            self.state.set(join_path(parts), {})
             parent = self._find(parts[:-1])
             if parent is not None:
                 dict.pop(parent, parts[-1], None)
@@ -134,7 +137,7 @@ class SharedStore:
     def clear(self, parts: Parts) -> None:
         """Empty the dict at `parts`; it stays, as an empty dict does in raspend."""
         with self.lock:
-            self._note(self.state.set(join_path(parts), {}))
+            self.state.set(join_path(parts), {})
             node = self._find(parts)
             if node is not None:
                 dict.clear(node)
@@ -142,7 +145,7 @@ class SharedStore:
     def commit_list(self, top: SharedList) -> None:
         """Write a list that changed in place back to its path. Caller holds the lock."""
         parts = top.parts
-        self._note(self.state.set(join_path(parts), plain_copy(top)))
+        self.state.set(join_path(parts), plain_copy(top))
         parent = self._branch(parts[:-1])
         if dict.get(parent, parts[-1]) is not top:
             # Written through a list the mirror had replaced meanwhile: the tree now
@@ -159,35 +162,30 @@ class SharedStore:
 
     # -- writes by others, from the change stream -------------------------------
 
-    def attach(self) -> Callable[[], None]:
-        """Follow the tree's change stream; return the function that stops it."""
-        unsubscribe = self.state.subscribe(self._on_change)
-        # Writes made by others before now (a device added between
-        # RaspendApplication() and run()) were never delivered: catch up on them.
+    def attach(self, hub: Hub) -> Consumer:
+        """Follow the tree's change stream as the hub's "raspend" consumer; close it to stop. Loop only."""
         with self.lock:
-            root = self.state.snapshot().root
+            # Writes made by others before now (a device added between
+            # RaspendApplication() and run()) were never copied: catch up on them,
+            # then follow every change after this snapshot.
+            snapshot = self.state.snapshot()
+            consumer = hub.consume("raspend", self._on_batch, since=snapshot.seq)
+            root = snapshot.root
             tree = dict(iter_leaves(root))
             mirror = dict(iter_leaves(self.root))
             for path in mirror.keys() - tree.keys():
                 self._sync(tuple(path.split("/")), root)
-            for path, value in tree.items():
-                if path not in mirror or not same(plain_copy(mirror[path]), value):
-                    self._sync(tuple(path.split("/")), root)
-        return unsubscribe
+            for path in tree:
+                self._sync(tuple(path.split("/")), root)
+        return consumer
 
-    def _on_change(self, change: Change) -> None:
-        # Loop only. Our own writes are in the mirror already; for anyone else's, copy
-        # the tree's *current* value of each touched leaf, so that a change delivered
-        # after a newer write of ours can never roll the mirror back.
+    def _on_batch(self, changes: Sequence[Change]) -> None:
+        # Loop only. Copy the tree's *current* value of each touched leaf, so that a
+        # change delivered after a newer write of ours can never roll the mirror back.
         with self.lock:
-            own = self._own_seqs
-            while own and own[0] < change.seq:
-                own.popleft()  # written before the stream was attached: never delivered
-            if own and own[0] == change.seq:
-                own.popleft()
-                return
             root = self.state.snapshot().root
-            for path in (*change.removed, *change.values):
+            touched = dict.fromkeys(path for change in changes for path in (*change.removed, *change.values))
+            for path in touched:
                 self._sync(tuple(path.split("/")), root)
 
     def _sync(self, parts: Parts, root: Json) -> None:
@@ -196,7 +194,11 @@ class SharedStore:
         except (KeyError, TypeError):
             value = _MISSING
         if value is not _MISSING:
-            self._put(self._branch(parts[:-1]), parts, value)
+            branch = self._branch(parts[:-1])
+            held = dict.get(branch, parts[-1], _MISSING)
+            if isinstance(held, SharedList) and isinstance(value, list) and same(plain_copy(held), value):
+                return  # our own write, or equal: the program may hold this list, keep it
+            self._put(branch, parts, value)
             return
         parent = self._find(parts[:-1])
         current = _MISSING if parent is None else dict.get(parent, parts[-1], _MISSING)
@@ -206,10 +208,6 @@ class SharedStore:
             dict.__delitem__(parent, parts[-1])
 
     # -- the mirror -------------------------------------------------------------
-
-    def _note(self, seq: int | None) -> None:
-        if seq is not None:
-            self._own_seqs.append(seq)
 
     def _find(self, parts: Parts) -> SharedDict | None:
         node = self.root
