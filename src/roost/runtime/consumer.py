@@ -126,6 +126,7 @@ class Consumer:
         self.delivered = 0
         self.busy_s = 0.0
         self.last_error: str | None = None
+        self.failing_since: float | None = None  # clock time of the first error of this spell
         self._failing = False
         self._closed = False
         self._hurry = False  # skip the window: a flush or drain asked for everything now
@@ -186,6 +187,7 @@ class Consumer:
             "coalesced": self.coalesced,
             "errors": self.errors,
             "last_error": self.last_error,
+            "failing_since": self.failing_since,
             "batches": self.batches,
             "delivered": self.delivered,
         }
@@ -325,12 +327,14 @@ class Consumer:
             if self._failing:
                 log.info("consumer %s works again (%d errors in all)", self.name, self.errors)
                 self._failing = False
+                self.failing_since = None
             return
         self.errors += 1
         self.last_error = f"{type(error).__name__}: {error}"
         if not self._failing:
             # Once per spell of failures, not once per batch: a broken consumer would fill a disk.
             self._failing = True
+            self.failing_since = self._clock.time()
             log.error(
                 "consumer %s failed on seq %d..%d; counting further errors until it works again",
                 self.name,

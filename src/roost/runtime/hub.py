@@ -18,8 +18,8 @@ from roost.core.metrics import Metric
 from roost.runtime.clock import Clock
 from roost.runtime.commands import CommandRegistry
 from roost.runtime.component import Component
-from roost.runtime.credentials import Credentials
 from roost.runtime.consumer import DEFAULT_MAX_PENDING, Consumer, OnBatch, consumer_metrics
+from roost.runtime.credentials import Credentials
 from roost.runtime.state import StateTree
 from roost.runtime.workers import Scheduler
 
