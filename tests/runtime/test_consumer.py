@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from roost.runtime.clock import SystemClock
 from roost.runtime.consumer import coalesce
 from roost.runtime.hub import Hub
 from roost.runtime.state import Change, StateTree
+from roost.testing import eventually
 
 
 @pytest.fixture
@@ -30,14 +31,6 @@ async def hub(tmp_path: Path) -> AsyncIterator[Hub]:
     await node.start()
     yield node
     await node.stop()
-
-
-async def until(condition: Callable[[], bool], timeout_s: float = 5.0) -> None:
-    """Wait on the loop until `condition()` holds."""
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.005)
 
 
 def write(state: StateTree, key: str, count: int) -> None:
@@ -73,7 +66,7 @@ async def test_every_change_from_many_threads_arrives_once_in_order(hub: Hub, ki
     for t in threads:
         t.start()
     await asyncio.to_thread(lambda: [t.join() for t in threads])
-    await until(lambda: consumer.last_seq == hub.state.seq)
+    await eventually(lambda: consumer.last_seq == hub.state.seq)
     assert seqs(batches) == list(range(1, hub.state.seq + 1))
     assert replay(batches) == hub.state.to_dict()
     assert consumer.lag == consumer.dropped == consumer.coalesced == 0
@@ -89,7 +82,7 @@ async def test_a_slow_consumer_coalesces_within_its_bound_and_ends_on_the_tree(h
 
     consumer = hub.consume("slow", slow, max_pending=10)
     hub.state["a/n"] = -1
-    await until(lambda: len(batches) == 1)  # the first batch is in flight, held
+    await eventually(lambda: len(batches) == 1)  # the first batch is in flight, held
     bounded: list[int] = []
     for i in range(200):
         hub.state.update({"a": {"n": i}, "b": {"n": i % 7}, f"c{i % 30}": i})
@@ -97,7 +90,7 @@ async def test_a_slow_consumer_coalesces_within_its_bound_and_ends_on_the_tree(h
         bounded.append(consumer.pending)
     assert max(bounded) <= 10
     release.set()
-    await until(lambda: consumer.last_seq == hub.state.seq)
+    await eventually(lambda: consumer.last_seq == hub.state.seq)
     assert consumer.coalesced > 0 and consumer.dropped == 0
     assert replay(batches) == hub.state.to_dict()
     assert [c.seq for c in batches[-1]][-1] == hub.state.seq
@@ -113,11 +106,11 @@ async def test_without_coalescing_the_oldest_changes_are_dropped_and_counted(hub
 
     consumer = hub.consume("slow", slow, max_pending=10, coalesce=False)
     hub.state["n"] = 0
-    await until(lambda: len(batches) == 1)
+    await eventually(lambda: len(batches) == 1)
     await asyncio.to_thread(lambda: [hub.state.set("n", i) for i in range(1, 51)])
-    await until(lambda: consumer.pending == 10)
+    await eventually(lambda: consumer.pending == 10)
     release.set()
-    await until(lambda: consumer.last_seq == hub.state.seq)
+    await eventually(lambda: consumer.last_seq == hub.state.seq)
     assert consumer.dropped == 40 and consumer.coalesced == 0
     assert seqs(batches) == [1, *range(42, 52)]
     assert consumer.health()["dropped"] == 40
@@ -138,7 +131,7 @@ async def test_a_failing_consumer_is_logged_once_counted_and_costs_no_one_else(
     for i in range(20):
         hub.state["n"] = i
         await asyncio.sleep(0)
-    await until(lambda: failing.last_seq == 20)
+    await eventually(lambda: failing.last_seq == 20)
     assert good == list(range(1, 21))
     assert failing.errors == failing.batches == 20
     tracebacks = [r for r in caplog.records if r.name == "roost.runtime.consumer" and r.exc_info]
@@ -149,7 +142,7 @@ async def test_a_failing_consumer_is_logged_once_counted_and_costs_no_one_else(
     assert health["consumers"]["bad"]["last_error"] == "RuntimeError: disk on fire"
     broken = False
     hub.state["n"] = 99
-    await until(lambda: not failing.failing)
+    await eventually(lambda: not failing.failing)
     assert hub.health()["status"] == "ok" and failing.errors == 20
 
 
@@ -164,7 +157,7 @@ async def test_an_async_consumer_that_raises_keeps_getting_batches(hub: Hub) -> 
     consumer = hub.consume("flaky", flaky)
     for i in range(5):
         hub.state["n"] = i
-        await until(lambda: consumer.last_seq == hub.state.seq)
+        await eventually(lambda: consumer.last_seq == hub.state.seq)
     assert got == [1, 2, 3, 4, 5] and consumer.errors == 5 and consumer.failing
 
 
@@ -178,10 +171,10 @@ async def test_a_slow_consumer_never_holds_back_a_quick_one(hub: Hub) -> None:
     slow = hub.consume("stuck", stuck, max_pending=5)
     hub.consume("quick", lambda changes: quick.extend(c.seq for c in changes))
     await asyncio.to_thread(write, hub.state, "x", 500)
-    await until(lambda: len(quick) == 500)
+    await eventually(lambda: len(quick) == 500)
     assert slow.last_seq == 0 and slow.lag == 500 and slow.pending <= 5
     release.set()
-    await until(lambda: slow.lag == 0)
+    await eventually(lambda: slow.lag == 0)
 
 
 async def test_stop_drains_every_change_a_thread_wrote_up_to_the_end(tmp_path: Path) -> None:
@@ -226,7 +219,7 @@ async def test_nothing_is_delivered_after_close(hub: Hub) -> None:
 
     consumer = hub.consume("held", held)
     hub.state["n"] = 1
-    await until(lambda: got == [1])
+    await eventually(lambda: got == [1])
     hub.state["n"] = 2  # pending behind the batch in flight
     await asyncio.sleep(0.01)
     await consumer.aclose()
@@ -247,7 +240,7 @@ async def test_a_sync_consumer_detached_in_its_own_batch_gets_no_more(hub: Hub) 
 
     consumer = hub.consume("once", once)
     hub.state["n"] = 1
-    await until(lambda: got == [1])
+    await eventually(lambda: got == [1])
     hub.state["n"] = 2
     await asyncio.sleep(0.02)
     assert got == [1]
@@ -257,12 +250,12 @@ async def test_a_window_throttles_batches(hub: Hub) -> None:
     batches: list[list[int]] = []
     hub.consume("win", lambda changes: batches.append([c.seq for c in changes]), window_s=0.2)
     hub.state["n"] = 1
-    await until(lambda: len(batches) == 1)  # the first change after a quiet window: at once
+    await eventually(lambda: len(batches) == 1)  # the first change after a quiet window: at once
     for i in range(2, 6):
         hub.state["n"] = i
         await asyncio.sleep(0.005)
     assert len(batches) == 1
-    await until(lambda: len(batches) == 2)
+    await eventually(lambda: len(batches) == 2)
     assert batches == [[1], [2, 3, 4, 5]]
 
 
@@ -273,7 +266,7 @@ async def test_since_catches_up_from_the_ring_buffer(hub: Hub) -> None:
     got: list[int] = []
     consumer = hub.consume("late", lambda changes: got.extend(c.seq for c in changes), since=4)
     assert consumer.last_seq == 4
-    await until(lambda: got == list(range(5, 11)))
+    await eventually(lambda: got == list(range(5, 11)))
 
 
 async def test_a_consumer_made_before_start_gets_the_writes_made_before_start(tmp_path: Path) -> None:
@@ -283,9 +276,9 @@ async def test_a_consumer_made_before_start_gets_the_writes_made_before_start(tm
     hub.state["a"] = 1  # no loop yet: never delivered by the tree
     await hub.start()
     try:
-        await until(lambda: got == [1])
+        await eventually(lambda: got == [1])
         hub.state["a"] = 2
-        await until(lambda: got == [1, 2])
+        await eventually(lambda: got == [1, 2])
     finally:
         await hub.stop()
 
@@ -311,14 +304,14 @@ async def test_a_sync_function_returning_a_coroutine_is_an_error_not_a_hang(hub:
 
     consumer = hub.consume("wrong", lambda changes: work(changes))
     hub.state["n"] = 1
-    await until(lambda: consumer.errors == 1)
+    await eventually(lambda: consumer.errors == 1)
     assert "async def" in str(consumer.last_error)
 
 
 async def test_health_and_metrics_name_every_consumer(hub: Hub) -> None:
     hub.consume("alpha", lambda changes: None)
     hub.state["n"] = 1
-    await until(lambda: hub.consumers["alpha"].last_seq == 1)
+    await eventually(lambda: hub.consumers["alpha"].last_seq == 1)
     entry = hub.health()["consumers"]["alpha"]
     assert entry["ok"] is True
     assert {"last_seq", "lag", "pending", "dropped", "coalesced", "errors", "delay_s"} <= entry.keys()
@@ -367,7 +360,7 @@ def test_a_coalesced_change_applied_anywhere_in_its_range_gives_the_newest_state
 
 async def test_healthz_and_metrics_list_history_and_live(http: aiohttp.ClientSession, served: App) -> None:
     served.state["rooms/kitchen"] = 21.5
-    await until(lambda: served.hub.consumers["history"].lag == 0)
+    await eventually(lambda: served.hub.consumers["history"].lag == 0)
     async with http.get("/healthz") as resp:
         body = await resp.json()
     assert {"history", "live"} <= body["consumers"].keys()
@@ -391,7 +384,7 @@ async def test_a_failing_consumer_makes_the_node_degraded_over_http(
 
     served.hub.consume("broken", broken)
     served.state["a"] = 1
-    await until(lambda: served.hub.consumers["broken"].errors == 1)
+    await eventually(lambda: served.hub.consumers["broken"].errors == 1)
     async with http.get("/healthz") as resp:
         body = await resp.json()
     assert resp.status == 200 and body["status"] == "degraded"
