@@ -4,6 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
+# The demo's data (history) stays in this checkout: demos of other checkouts keep their own.
+DEMO_DATA_DIR ?= .demo-data
 LINT_DIRS := src tests bench
 
 .PHONY: demo test lint typecheck pytest bench bench-live bench-history bench-page setup system-deps clean page page-watch wheel
@@ -45,7 +47,7 @@ setup: $(VENV)/.base $(PAGE)
 
 ## Run the simulated demo home on http://$(HOST):$(PORT)
 demo: $(VENV)/.base $(PAGE)
-	$(BIN)/roost demo --host $(HOST) --port $(PORT)
+	$(BIN)/roost demo --host $(HOST) --port $(PORT) --data-dir $(DEMO_DATA_DIR)
 
 ## Lint, type-check and run the whole test suite
 test: $(VENV)/.test $(PAGE) lint typecheck pytest

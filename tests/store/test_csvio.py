@@ -12,6 +12,7 @@ import pytest
 
 from roost.store import HistoryStore
 from roost.store.csvio import export_csv, import_csv
+from support import RoostProcess
 
 from .conftest import BERLIN
 
@@ -144,7 +145,26 @@ def test_the_command_will_not_write_under_a_running_node(tmp_path: Path) -> None
         done = run_roost("import", "--data-dir", str(data), str(write_csv(tmp_path / "x.csv", GOOD[:3])))
     finally:
         running.close()
-    assert done.returncode == 2 and "in use by another process" in done.stderr
+    assert done.returncode == 2 and "is running (it holds history.db); import needs it stopped" in done.stderr
+
+
+@pytest.mark.slow
+def test_import_into_a_running_node_says_to_stop_it_and_works_once_stopped(
+    tmp_path: Path, roost_process: type[RoostProcess]
+) -> None:
+    node = roost_process(["demo"])  # its data in tmp_path / "data"
+    node.wait_ready()
+    file = write_csv(tmp_path / "old.csv", GOOD[:3])
+    data = tmp_path / "data"
+    done = run_roost("import", "--data-dir", str(data), str(file))
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        f"roost history import: the node using {data} is running (it holds history.db); "
+        "import needs it stopped: stop the node, import, then start it again"
+    )
+    node.terminate()
+    again = run_roost("import", "--data-dir", str(data), str(file))
+    assert again.returncode == 0 and "imported 3 rows, 0 bad" in again.stderr
 
 
 def test_the_progress_bar_shows_bytes_rows_and_time_left() -> None:

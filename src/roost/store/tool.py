@@ -1,4 +1,8 @@
-"""`roost history import|export`: CSV in and out of a node's history, while the node is stopped."""
+"""`roost history import|export`: CSV in and out of a node's history, while the node is stopped.
+
+A running node holds its database for its one writer thread; both commands then
+refuse with one line that says what to do instead.
+"""
 
 from __future__ import annotations
 
@@ -49,12 +53,26 @@ class ProgressBar:
         self.out.flush()
 
 
-def _open(data_dir: Path, timezone: str | None, err: TextIO) -> HistoryStore | None:
+# A running node holds its history database for its one writer: these say what to do instead.
+_WHILE_RUNNING = {
+    "import": "import needs it stopped: stop the node, import, then start it again",
+    "export": "stop it first, or export over its HTTP API: GET /api/history?path=..&format=csv",
+}
+
+
+def _open(data_dir: Path, timezone: str | None, err: TextIO, action: str) -> HistoryStore | None:
     store = HistoryStore(data_dir / DB_FILE, resolve_timezone(timezone))
     try:
         store.open()
     except HistoryUnavailable as exc:
-        print(f"roost history: {exc}; stop it first, or use its HTTP API", file=err)
+        if "in use by another process" in str(exc):
+            print(
+                f"roost history {action}: the node using {data_dir} is running (it holds {DB_FILE}); "
+                + _WHILE_RUNNING[action],
+                file=err,
+            )
+        else:
+            print(f"roost history {action}: {exc}", file=err)
         return None
     return store
 
@@ -65,7 +83,7 @@ def import_files(data_dir: Path, files: list[Path], timezone: str | None, err: T
     if missing:
         print(f"roost history: no such file: {missing[0]}", file=err)
         return 2
-    store = _open(data_dir, timezone, err)
+    store = _open(data_dir, timezone, err, "import")
     if store is None:
         return 2
     status = 0
@@ -122,7 +140,7 @@ def export(
     err: TextIO = sys.stderr,
 ) -> int:
     """Write history as CSV to `out`; return the exit status."""
-    store = _open(data_dir, timezone, err)
+    store = _open(data_dir, timezone, err, "export")
     if store is None:
         return 2
     try:
