@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -81,3 +85,25 @@ class RoostProcess(ServerProcess):
         argv = [sys.executable, "-m", "roost", *args[:1], "--port", str(port)]
         argv += ["--data-dir", str(tmp_path / "data"), *args[1:]]
         super().__init__(argv, port, tmp_path, env)
+
+
+def http_call(
+    method: str, url: str, body: bytes | None = None, timeout_s: float = 10.0
+) -> tuple[int, dict[str, Any], dict[str, str]]:
+    """Send one request; return the status, the JSON body (or {"text": ...}) and the headers."""
+    request = urllib.request.Request(url, data=body, method=method)
+    if body is not None:
+        request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout_s) as reply:
+            status, raw, headers = reply.status, reply.read(), dict(reply.headers)
+    except urllib.error.HTTPError as exc:
+        status, raw, headers = exc.code, exc.read(), dict(exc.headers)
+    try:
+        parsed = json.loads(raw) if raw else {}
+    except ValueError:
+        parsed = {"text": raw.decode(errors="replace")}
+    return status, parsed, headers
+
+
+StartNode = Callable[..., RoostProcess]

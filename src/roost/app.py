@@ -109,6 +109,7 @@ class App:
         max_body_bytes: int = 1 << 20,
         idle_timeout_s: float = 15.0,
         command_timeout_s: float = 30.0,
+        command_max_in_flight: int = 4,
         clock: Clock | None = None,
         history: HistorySettings | bool = True,
     ) -> None:
@@ -123,7 +124,14 @@ class App:
         if imposed is not None and imposed.zone_known is not None:
             imposed.zone_known(tz)
         path = Path(data_dir) if data_dir is not None else default_data_dir(name)
-        self.hub = Hub(name, clock or SystemClock(), tz, path, command_timeout_s=command_timeout_s)
+        self.hub = Hub(
+            name,
+            clock or SystemClock(),
+            tz,
+            path,
+            command_timeout_s=command_timeout_s,
+            command_max_in_flight=command_max_in_flight,
+        )
         # Under roost.testing, run() leaves starting and stopping to the kit.
         self.held = imposed is not None
         # port=None: no HTTP server at all (workers, components and bridges still run),

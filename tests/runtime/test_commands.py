@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from roost.core.errors import CommandTimeout, RoostError
+from roost.core.errors import CommandTimeout, RoostError, TooManyRequests
 from roost.runtime.commands import CommandRegistry
 
 
@@ -76,4 +76,23 @@ async def test_a_command_that_raises_tells_the_caller_what_it_raised(func: objec
     assert said in info.value.message
     assert info.value.details == {"exception": said.split(":")[0]}
     assert "Traceback" not in info.value.message and __file__ not in info.value.message
+    commands.close()
+
+
+async def test_calls_beyond_a_commands_limit_in_flight_are_refused_with_429() -> None:
+    commands = CommandRegistry(timeout_s=5, max_in_flight=2)
+    gate = asyncio.Event()
+
+    async def slow() -> None:
+        await gate.wait()
+
+    commands.add(slow)
+    calls = [asyncio.ensure_future(commands.call("slow", {})) for _ in range(2)]
+    await asyncio.sleep(0)
+    with pytest.raises(TooManyRequests, match="2 calls in flight"):
+        await commands.call("slow", {})
+    gate.set()
+    await asyncio.gather(*calls)
+    assert await commands.call("slow", {}) is None
+    assert commands.calls[("slow", "refused")] == 1
     commands.close()

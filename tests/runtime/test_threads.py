@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import threading
 
+import pytest
+
 from roost.runtime.threads import DaemonPool
 
 
@@ -37,4 +39,39 @@ async def test_a_queued_call_whose_caller_gave_up_is_skipped() -> None:
     while pool.unfinished:
         await asyncio.sleep(0.001)
     assert ran == []
+    pool.close()
+
+
+async def test_a_stuck_call_is_replaced_and_gives_its_thread_back_when_it_returns() -> None:
+    pool = DaemonPool("test", 1, hard_cap=2)
+    release = threading.Event()
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(0.05):
+            await pool.run(release.wait, "hang")
+    assert pool.stuck() == {"hang": 1}
+    assert pool.in_flight("hang") == 1  # still holds its thread
+    assert await pool.run(lambda: "ok", "other") == "ok"  # served by the replacement
+    assert pool.threads == 2
+    release.set()
+    while pool.stuck() or pool.threads > 1:  # the surplus thread ends
+        await asyncio.sleep(0.001)
+    assert pool.in_flight("hang") == 0
+    assert await pool.run(lambda: "again") == "again"
+    pool.close()
+
+
+async def test_stuck_calls_never_grow_the_pool_past_its_hard_cap() -> None:
+    pool = DaemonPool("test", 1, hard_cap=2)
+    release = threading.Event()
+    for _ in range(2):
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.05):
+                await pool.run(release.wait, "hang")
+    assert pool.threads == 2
+    with pytest.raises(TimeoutError):  # no third thread: the call waits in the queue
+        async with asyncio.timeout(0.05):
+            await pool.run(lambda: "late")
+    assert (pool.threads, pool.in_flight("")) == (2, 0)
+    release.set()
+    assert await pool.run(lambda: "ok") == "ok"
     pool.close()

@@ -41,13 +41,14 @@ class Hub:
         data_dir: Path,
         buffer_size: int = 4096,
         command_timeout_s: float = 30.0,
+        command_max_in_flight: int = 4,
     ) -> None:
         self.name = name
         self.clock = clock
         self.tz = tz
         self.data_dir = data_dir
         self.state = StateTree(clock, buffer_size)
-        self.commands = CommandRegistry(timeout_s=command_timeout_s)
+        self.commands = CommandRegistry(timeout_s=command_timeout_s, max_in_flight=command_max_in_flight)
         self.scheduler = Scheduler(clock)
         self.components: list[Component] = []
         # Authentication announces ended sessions and tokens here; streams opened with them close.
@@ -189,10 +190,12 @@ class Hub:
         workers = self.scheduler.health()
         components = {c.name: _safe_health(c) for c in self.components}
         consumers = {name: c.health() for name, c in sorted(self.consumers.items())}
+        commands = self.commands.health()
         ok = (
             all(w["ok"] for w in workers.values())
             and all(bool(h.get("ok", True)) for h in components.values())
             and all(h["ok"] for h in consumers.values())
+            and commands["ok"]
         )
         return {
             "status": "ok" if ok else "degraded",
@@ -200,6 +203,7 @@ class Hub:
             "seq": self.state.seq,
             "uptime_s": None if self.started_at is None else round(self.clock.time() - self.started_at, 3),
             "workers": workers,
+            "commands": commands,
             "components": components,
             "consumers": consumers,
         }

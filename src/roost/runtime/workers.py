@@ -126,7 +126,7 @@ class Scheduler:
             unique, n = f"{base}_{n}", n + 1
         worker = Worker(unique, func, trigger)
         if not worker.is_async:
-            worker.pool = DaemonPool(f"roost-worker-{unique}", 1)
+            worker.pool = DaemonPool(f"roost-worker-{unique}", 1, report_stuck=False)
         self.workers[unique] = worker
         if self._running:  # added while running: start at once
             self._tasks.append(self._start(worker))
