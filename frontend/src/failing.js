@@ -4,7 +4,7 @@
 
 import { getJSON, serverNow } from "./api.js";
 import { h } from "./dom.js";
-import { formatAgo, formatCount } from "./format.js";
+import { formatAgo, formatCount, formatDuration } from "./format.js";
 
 const POLL_MS = 5000;
 
@@ -31,7 +31,9 @@ function item(kind, name, entry) {
     { dataset: { [kind]: name } },
     h("strong", {}, name),
     h("span", { class: "muted" }, ` ${kind}`),
-    times ? ` failed ${formatCount(times)} ${times === 1 ? "time" : "times"}${since}` : " is failing",
+    entry.stuck
+      ? ` is stuck: running for ${formatDuration(entry.running_for_s ?? 0)} (limit ${formatDuration(entry.stuck_after_s ?? 0)})`
+      : times ? ` failed ${formatCount(times)} ${times === 1 ? "time" : "times"}${since}` : " is failing",
     error ? h("span", { class: "worker-error" }, `: ${error}`) : null,
   );
 }

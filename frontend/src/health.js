@@ -27,7 +27,7 @@ const LABELS = {
   db_bytes: "Database size",
   bytes_written: "Written to disk",
 };
-const COMPONENT_TITLES = { live: "Live push", history: "History recorder" };
+const COMPONENT_TITLES = { live: "Live push", history: "History recorder", commands: "Commands", process: "Process" };
 
 /** One figure as text, by what its name says it is. */
 function figure(name, value) {
@@ -53,6 +53,15 @@ function badge(ok, yes = "ok", no = "failing") {
   return h("span", { class: `badge ${ok ? "ok" : "bad"}` }, ok ? yes : no);
 }
 
+function status(w) {
+  // A run past its limit (a read with no timeout) is stuck, not merely running.
+  if (w.stuck) {
+    const title = typeof w.running_for_s === "number" ? `running for ${formatDuration(w.running_for_s)}, limit ${formatDuration(w.stuck_after_s)}` : null;
+    return h("span", { class: "badge bad", title }, "stuck");
+  }
+  return w.running ? h("span", { class: "badge busy" }, "running") : badge(w.ok);
+}
+
 function workerRow(name, w) {
   const lastRun = typeof w.last_run === "number" ? formatAgo(w.last_run, serverNow()) : "not yet";
   const lastError = w.last_error
@@ -62,7 +71,7 @@ function workerRow(name, w) {
     "tr",
     { dataset: { worker: name } },
     h("th", { scope: "row" }, h("span", { class: "worker-name" }, name), h("span", { class: "worker-schedule" }, w.schedule || "")),
-    h("td", { "data-label": "Status" }, w.running ? h("span", { class: "badge busy" }, "running") : badge(w.ok)),
+    h("td", { "data-label": "Status" }, status(w)),
     h("td", { "data-label": "Last run", title: typeof w.last_run === "number" ? formatFull(w.last_run) : null }, lastRun),
     h("td", { "data-label": "Runs", class: "numeric" }, formatCount(w.runs ?? 0)),
     h("td", { "data-label": "Errors", class: `numeric ${w.errors ? "bad-text" : ""}` }, formatCount(w.errors ?? 0)),
@@ -121,7 +130,9 @@ export class HealthView {
   render(health) {
     const ok = health.status === "ok";
     const workers = Object.entries(health.workers || {});
-    const components = Object.entries(health.components || {});
+    // The node's own parts (command threads, the process's memory) read like components.
+    const own = [["commands", health.commands], ["process", health.process]].filter(([, c]) => c && typeof c === "object");
+    const components = [...own, ...Object.entries(health.components || {})];
     const failing = workers.filter(([, w]) => w.ok === false).length;
     const stat = (value, label, cls = "") => h("div", { class: `stat ${cls}` }, h("span", { class: "stat-value" }, value), h("span", { class: "stat-label" }, label));
     this.root.replaceChildren(

@@ -110,6 +110,7 @@ class App:
         idle_timeout_s: float = 15.0,
         command_timeout_s: float = 30.0,
         command_max_in_flight: int = 4,
+        worker_stuck_after_s: float | None = None,
         clock: Clock | None = None,
         history: HistorySettings | bool = True,
     ) -> None:
@@ -131,6 +132,7 @@ class App:
             path,
             command_timeout_s=command_timeout_s,
             command_max_in_flight=command_max_in_flight,
+            worker_stuck_after_s=worker_stuck_after_s,
         )
         # Under roost.testing, run() leaves starting and stopping to the kit.
         self.held = imposed is not None

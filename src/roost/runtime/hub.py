@@ -42,6 +42,7 @@ class Hub:
         buffer_size: int = 4096,
         command_timeout_s: float = 30.0,
         command_max_in_flight: int = 4,
+        worker_stuck_after_s: float | None = None,
     ) -> None:
         self.name = name
         self.clock = clock
@@ -49,7 +50,7 @@ class Hub:
         self.data_dir = data_dir
         self.state = StateTree(clock, buffer_size)
         self.commands = CommandRegistry(timeout_s=command_timeout_s, max_in_flight=command_max_in_flight)
-        self.scheduler = Scheduler(clock)
+        self.scheduler = Scheduler(clock, worker_stuck_after_s)
         self.components: list[Component] = []
         # Authentication announces ended sessions and tokens here; streams opened with them close.
         self.credentials = Credentials()

@@ -8,6 +8,13 @@ first failure in a row, then a one-line count at most every
 FAILING_SUMMARY_EVERY_S, and a line when the worker recovers. After a run the
 next due time is computed from now, so a worker that overran or a machine that
 slept fires once and then keeps its cadence, never in a burst.
+
+A run that lasts longer than its limit is *stuck* (a sensor read with no
+timeout, `time.sleep(10**6)`): the limit is the scheduler's `stuck_after_s`
+when given, else the interval of an interval worker, else
+DEFAULT_STUCK_AFTER_S. A stuck worker is logged once, shown as `stuck` and
+not ok in /healthz (the node is degraded), and counted in /metrics, until the
+run returns.
 """
 
 from __future__ import annotations
@@ -34,6 +41,8 @@ WALL_SLICE_S = 30.0
 SLOT_SLACK_S = 1e-6
 # A sensor that fails every 5 s would otherwise write a traceback every 5 s onto an SD card.
 FAILING_SUMMARY_EVERY_S = 600.0
+# How long a run of a calendar worker (daily, cron, sun) may take before it counts as stuck.
+DEFAULT_STUCK_AFTER_S = 600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +80,7 @@ class WorkerStatus:
     failing_runs: int = 0
     failing_since: float | None = None
     summary_due: float = 0.0
+    run_started: float | None = None  # on the clock's monotonic time, while a run is under way
 
 
 @dataclass(slots=True)
@@ -88,13 +98,32 @@ class Worker:
         """Return True for coroutine functions, which run on the loop."""
         return inspect.iscoroutinefunction(self.func)
 
-    def health(self) -> dict[str, Any]:
-        """Return the worker's health entry."""
+    def stuck_after(self, limit_s: float | None) -> float:
+        """Return how long one run may take before it counts as stuck."""
+        if limit_s is not None:
+            return limit_s
+        if isinstance(self.trigger, Every):
+            return self.trigger.interval_s
+        return DEFAULT_STUCK_AFTER_S
+
+    def running_for(self, now_monotonic: float) -> float | None:
+        """Return how long the run under way has lasted, or None."""
+        started = self.status.run_started
+        return None if started is None else max(now_monotonic - started, 0.0)
+
+    def health(self, now_monotonic: float | None = None, limit_s: float | None = None) -> dict[str, Any]:
+        """Return the worker's health entry (with `stuck` when given the clock's monotonic time)."""
         s = self.status
+        running_for = None if now_monotonic is None else self.running_for(now_monotonic)
+        stuck_after = self.stuck_after(limit_s)
+        stuck = running_for is not None and running_for > stuck_after
         return {
             "schedule": self.trigger.describe(),
             "kind": "async" if self.is_async else "thread",
-            "ok": s.last_ok is not False,
+            "ok": s.last_ok is not False and not stuck,
+            "stuck": stuck,
+            "running_for_s": None if running_for is None else round(running_for, 3),
+            "stuck_after_s": stuck_after,
             "runs": s.runs,
             "errors": s.errors,
             # A cancelled run may leave its thread going: report the thread, not the task.
@@ -112,8 +141,9 @@ class Worker:
 class Scheduler:
     """Runs workers on their triggers between `start()` and `stop()`."""
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, stuck_after_s: float | None = None) -> None:
         self._clock = clock
+        self.stuck_after_s = stuck_after_s
         self.workers: dict[str, Worker] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._running = False
@@ -162,7 +192,8 @@ class Scheduler:
 
     def health(self) -> dict[str, Any]:
         """Return every worker's health entry by name."""
-        return {name: w.health() for name, w in self.workers.items()}
+        now = self._clock.monotonic()
+        return {name: w.health(now, self.stuck_after_s) for name, w in self.workers.items()}
 
     def metrics(self) -> list[Metric]:
         """Return run and error counters per worker."""
@@ -171,13 +202,26 @@ class Scheduler:
         duration = Metric(
             "roost_worker_last_duration_seconds", "gauge", "Duration of each worker's last run."
         )
+        stuck = Metric(
+            "roost_worker_stuck", "gauge", "1 while a worker's run has lasted longer than its limit."
+        )
+        running = Metric(
+            "roost_worker_running_seconds", "gauge", "How long each worker's run under way has lasted."
+        )
+        now = self._clock.monotonic()
         for name, w in self.workers.items():
             labels = {"worker": name}
+            running_for = w.running_for(now)
+            stuck.samples.append(
+                (labels, float(running_for is not None and running_for > w.stuck_after(self.stuck_after_s)))
+            )
+            if running_for is not None:
+                running.samples.append((labels, running_for))
             runs.samples.append((labels, w.status.runs))
             errors.samples.append((labels, w.status.errors))
             if w.status.last_duration_s is not None:
                 duration.samples.append((labels, w.status.last_duration_s))
-        return [runs, errors, duration]
+        return [runs, errors, duration, stuck, running]
 
     async def _drive(self, worker: Worker) -> None:
         try:
@@ -232,6 +276,10 @@ class Scheduler:
         status = worker.status
         status.running = True
         started, t0 = self._clock.time(), self._clock.monotonic()
+        status.run_started = t0
+        limit = worker.stuck_after(self.stuck_after_s)
+        # Real time on the loop, for the log only: /healthz reads the clock itself.
+        warn = asyncio.get_running_loop().call_later(limit, _log_stuck, worker, limit)
         # `last_ok` keeps the last finished run's outcome until this one finishes.
         try:
             if worker.pool is None:
@@ -245,6 +293,8 @@ class Scheduler:
         except asyncio.CancelledError:
             # Stopped mid-run: not a finished run, so it is not counted.
             status.running = False
+            status.run_started = None
+            warn.cancel()
             raise
         except Exception as exc:
             status.last_ok = False
@@ -252,10 +302,19 @@ class Scheduler:
             status.last_error = f"{type(exc).__name__}: {exc}"
             status.last_error_at = started
             self._log_failure(worker)
+        warn.cancel()
         status.running = False
+        status.run_started = None
         status.runs += 1
         status.last_run = started
         status.last_duration_s = self._clock.monotonic() - t0
+        if status.last_duration_s > limit:
+            log.info(
+                "worker %s returned after %.1f s, past its limit of %g s",
+                worker.name,
+                status.last_duration_s,
+                limit,
+            )
 
     def _log_failure(self, worker: Worker) -> None:
         # Called inside the except block, so that the first failure logs its traceback.
@@ -278,6 +337,15 @@ class Scheduler:
                 status.failing_runs,
                 status.last_error,
             )
+
+
+def _log_stuck(worker: Worker, limit_s: float) -> None:
+    log.warning(
+        "worker %s is stuck: its run has lasted more than %g s (%s); it is shown as stuck until it returns",
+        worker.name,
+        limit_s,
+        worker.trigger.describe(),
+    )
 
 
 async def _as_awaitable(value: Awaitable[Any] | Any) -> Any:

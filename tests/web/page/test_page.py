@@ -6,6 +6,7 @@ import math
 import re
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -224,6 +225,30 @@ async def test_home_names_a_failing_worker_until_it_recovers(
     await shot(page, "home-failing")
     broken[0] = False
     await expect(notice).to_be_hidden(timeout=WAIT_MS)
+
+
+async def test_a_stuck_worker_is_named_on_home_and_marked_stuck_under_health(
+    served: App, browser: Any
+) -> None:
+    release = threading.Event()
+
+    @served.every(0.2, name="hung_probe")
+    def hung_probe() -> None:
+        release.wait(30)  # a read with no timeout, until the test lets it go
+
+    try:
+        page = await browser.open(served.url + "/#home")
+        notice = page.locator("#failing")
+        await expect(notice.locator('[data-worker="hung_probe"]')).to_contain_text(
+            "is stuck", timeout=WAIT_MS
+        )
+        await page.click('.tabs a[data-view="health"]')
+        row = page.locator('#view-health tr[data-worker="hung_probe"]')
+        await expect(row.locator(".badge")).to_have_text("stuck", timeout=WAIT_MS)
+        await expect(page.locator('#view-health [data-component="commands"]')).to_be_visible()
+    finally:
+        release.set()
+    await expect(row.locator(".badge")).not_to_have_text("stuck", timeout=WAIT_MS)
 
 
 async def test_a_command_that_raises_shows_what_it_raised(served: App, browser: Any) -> None:
