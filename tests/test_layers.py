@@ -53,3 +53,13 @@ def test_core_uses_the_standard_library_only() -> None:
             assert top == "roost" or top in sys.stdlib_module_names or top in THIRD_PARTY_IN_CORE, (
                 f"{path.name} imports {name}"
             )
+
+
+def test_only_tests_import_the_test_kit() -> None:
+    # roost.testing loads programs into Apps; a production module that imported it
+    # would drag pytest in.
+    for path in SRC.rglob("*.py"):
+        if path.relative_to(SRC).parts[0] == "testing":
+            continue
+        kit = [n for n in roost_imports(path) if n == "roost.testing" or n.startswith("roost.testing.")]
+        assert not kit, f"{path.relative_to(SRC)} imports {kit}"

@@ -150,13 +150,14 @@ class App:
         self.ran = False
 
         # -- built-in features, each a Component (the web server picks up their routes) --
-        # Live push on /api/live and /api/events; tune with `app.live.settings = LiveSettings(...)`.
-        self.live = self.hub.add_component(LiveHub(self.hub))
-        # History of numeric state in SQLite, unless history=False.
+        # History of numeric state in SQLite, unless history=False. It starts first: it
+        # puts retained values back into the tree before any other component reads it.
         self.history: Recorder | None = None
         if history is not False:
             settings = history if isinstance(history, HistorySettings) else HistorySettings()
             self.history = self.hub.add_component(Recorder(self.hub, settings))
+        # Live push on /api/live and /api/events; tune with `app.live.settings = LiveSettings(...)`.
+        self.live = self.hub.add_component(LiveHub(self.hub))
 
         self._stop_requested: asyncio.Event | None = None
         _apps.add(self)
@@ -179,7 +180,12 @@ class App:
         return self.hub.data_dir
 
     def meta(self, pattern: str, **fields: Any) -> None:
-        """Declare unit, label, kind and recording settings for a path or pattern (`plugs/*/power`)."""
+        """Declare unit, label, kind and recording settings for a path or pattern (`plugs/*/power`).
+
+        `retain=True` keeps the value (or subtree) across restarts, in the history database.
+        """
+        if fields.get("retain") and self.history is None:
+            raise ValueError("retain=True keeps values in the history database: not with history=False")
         self.hub.set_meta(pattern, **fields)
 
     @overload

@@ -18,6 +18,7 @@ class PathMeta:
     names the path of the switch's power reading, and `lock` a path whose truthy
     value locks the switch (its value, if a string, is the reason shown).
     `record`, `min_interval_s` and `deadband` steer the history recorder.
+    `retain` keeps the value (or the subtree) across restarts.
     """
 
     label: str | None = None
@@ -30,6 +31,7 @@ class PathMeta:
     command_args: dict[str, Any] | None = None
     power: str | None = None
     lock: str | None = None
+    retain: bool | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def merged(self, other: PathMeta) -> PathMeta:

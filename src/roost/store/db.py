@@ -130,7 +130,13 @@ def _m1_initial(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_m1_initial,)
+def _m2_retained(conn: sqlite3.Connection) -> None:
+    # The last value of each leaf the program retains (`app.meta(path, retain=True)`),
+    # as JSON, written in the recorder's commits and put back into the tree at start.
+    conn.execute("CREATE TABLE retained (path TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID")
+
+
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_m1_initial, _m2_retained)
 
 
 def migrate(conn: sqlite3.Connection) -> int:

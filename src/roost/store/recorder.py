@@ -35,8 +35,10 @@ from roost.runtime.state import Change
 from roost.store import routes
 from roost.store.engine import Sample
 from roost.store.query import Series
+from roost.store.retained import Pending, RetainedValues
 from roost.store.settings import HistorySettings
 from roost.store.store import DEFAULT_POINTS, HistoryStore, UnknownSeries, normal_path, sample_value
+from roost.store.writer import Append
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +94,8 @@ class Recorder(Component):
         self.queries = 0
         self.query_seconds = 0.0
         self._flush_lock = asyncio.Lock()
+        self._retained = RetainedValues(hub)
+        self._dropped_seen = 0
         self._tasks: list[asyncio.Task[None]] = []
 
     @property
@@ -110,6 +114,13 @@ class Recorder(Component):
         )
         await asyncio.to_thread(store.open)
         self._store = store
+        try:
+            # Before any worker, and before the components added after this one, read the tree.
+            self._retained.restore(await asyncio.to_thread(store.retained_rows))
+        except BaseException:
+            self._store = None
+            await asyncio.to_thread(store.close)
+            raise
         snapshot = self.hub.state.snapshot()
         self.committed_seq = snapshot.seq
         # Dropping, never coalescing: history wants every value. The batches are
@@ -162,6 +173,7 @@ class Recorder(Component):
             for path in change.removed:
                 self._last.pop(path, None)
                 self._held.pop(path, None)
+            self._retained.observe(change)
 
     def _offer(self, path: str, value: Any, ts: int) -> None:
         rule = self._rule(path)
@@ -253,9 +265,20 @@ class Recorder(Component):
             self._buffer.clear()
             seq = self._consumer.last_seq if self._consumer is not None else self.committed_seq
             self._in_flight = len(batch)
+            consumer = self._consumer
+            if consumer is not None and consumer.dropped > self._dropped_seen:
+                # Changes were lost in a burst: what they did to retained values is not
+                # known, so the next commit writes the retained part of the tree anew.
+                self._dropped_seen = consumer.dropped
+                self._retained.resync(iter_leaves(self.hub.state.snapshot().root))
+            kept = self._retained.take()
             try:
                 # If the commit fails, the writer keeps what it took and commits it with the next.
-                written = await self._commit(store, batch, now_ms)
+                written = await self._commit(store, batch, now_ms, kept)
+            except BaseException:
+                if kept is not None:
+                    self._retained.give_back(kept)
+                raise
             finally:
                 self._in_flight = 0
             self.committed_seq = max(self.committed_seq, seq)
@@ -263,10 +286,14 @@ class Recorder(Component):
             return retried + written
 
     @staticmethod
-    async def _commit(store: HistoryStore, batch: list[Sample], now_ms: int) -> int:
+    async def _commit(
+        store: HistoryStore, batch: list[Sample], now_ms: int, kept: Pending | None = None
+    ) -> int:
         # Shielded: cancelling the wait (stop() cancels the timer) must not cancel a
         # commit still queued behind other writer work, which would drop its samples.
-        return await asyncio.shield(asyncio.wrap_future(store.append(batch, now_ms)))
+        # Retained values go in the same transaction as the samples.
+        extra = None if kept is None else kept.writer()
+        return await asyncio.shield(asyncio.wrap_future(store.submit(Append(batch, now_ms, extra))))
 
     def flush_threadsafe(self, timeout_s: float | None = None) -> int:
         """Commit every buffered sample now, from any thread but the loop's."""

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from roost.core.errors import InvalidValue, NotFound
 from roost.core.paths import split_path
 from roost.core.rollup import WIDTHS_S, Calendar
-from roost.store import chunks, db
+from roost.store import chunks, db, retained
 from roost.store.engine import Engine, Retention, Sample
 from roost.store.query import RESOLUTIONS, MemoryView, Series, read_series
 from roost.store.writer import Append, Purge, Task, Writer
@@ -237,6 +237,14 @@ class HistoryStore:
         finally:
             self._release(conn)
         return out
+
+    def retained_rows(self) -> dict[str, str]:
+        """Return the retained values stored, as path -> JSON text. Blocks on disk."""
+        conn = self._reader()
+        try:
+            return retained.read_rows(conn)
+        finally:
+            self._release(conn)
 
     def _views(self, paths: Sequence[str]) -> list[MemoryView | None]:
         engine = self.engine
