@@ -39,6 +39,8 @@ class RunOptions:
     host: str | None = None
     port: int | None = None
     data_dir: Path | None = None
+    memory_limit_mb: float | None = None
+    restart_on_memory_limit: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +113,8 @@ class App:
         command_timeout_s: float = 30.0,
         command_max_in_flight: int = 4,
         worker_stuck_after_s: float | None = None,
+        memory_limit_mb: float | None = None,
+        restart_on_memory_limit: bool = False,
         clock: Clock | None = None,
         history: HistorySettings | bool = True,
     ) -> None:
@@ -148,6 +152,11 @@ class App:
         )
         self.server: WebServer | None = None
         self.ran = False
+        # Over memory_limit_mb of RSS the node is degraded; with restart_on_memory_limit
+        # it also stops cleanly and run() exits with EXIT_MEMORY_LIMIT for systemd to restart it.
+        self.set_memory_limit(memory_limit_mb, restart_on_memory_limit)
+        self.hub.process.on_exit_request = self._exit_for_restart
+        self.exit_status = 0
 
         # -- built-in features, each a Component (the web server picks up their routes) --
         # History of numeric state in SQLite, unless history=False. It starts first: it
@@ -272,6 +281,20 @@ class App:
         """Plug in a feature (recorder, bridge, adapter); it starts and stops with the app."""
         return self.hub.add_component(component)
 
+    def set_memory_limit(self, limit_mb: float | None, restart: bool = False) -> None:
+        """Mark the node degraded over `limit_mb` of resident memory; with `restart`, also stop it."""
+        if limit_mb is not None and not limit_mb > 0:
+            raise ValueError("the memory limit must be a positive number of MB")
+        process = self.hub.process
+        process.memory_limit_bytes = None if limit_mb is None else int(limit_mb * 2**20)
+        process.exit_on_memory_limit = restart
+
+    def _exit_for_restart(self, status: int) -> None:
+        # On the loop: stop in order (history flushed), then run() exits with `status`.
+        self.exit_status = status
+        if self._stop_requested is not None:
+            self._stop_requested.set()
+
     # -- running -------------------------------------------------------------------
 
     @property
@@ -358,6 +381,8 @@ class App:
             port = opts.port if opts.port is not None else port
             if opts.data_dir is not None:
                 self.hub.data_dir = opts.data_dir
+            if opts.memory_limit_mb is not None:
+                self.set_memory_limit(opts.memory_limit_mb, opts.restart_on_memory_limit)
         self.ran = True
         if not logging.getLogger("roost").handlers:
             log_to_stderr()
@@ -372,6 +397,8 @@ class App:
                     f"roost: {where} is already in use; choose another port with --port"
                 ) from None
             raise
+        if self.exit_status:
+            raise SystemExit(self.exit_status)
 
 
 def apps_created() -> list[App]:

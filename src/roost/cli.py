@@ -34,6 +34,17 @@ def _add_run_options(
         default=None,
         help="directory for history and other files (default $ROOST_DATA_DIR or ~/.local/share/roost/NAME)",
     )
+    parser.add_argument(
+        "--memory-limit-mb",
+        type=float,
+        default=None,
+        help="resident memory over which the node is degraded in /healthz (default: no limit)",
+    )
+    parser.add_argument(
+        "--restart-on-memory-limit",
+        action="store_true",
+        help="over the memory limit, stop cleanly with exit status 75 so that systemd restarts the node",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -282,7 +293,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run_history(args)
     if args.command in ("user", "token"):
         return _run_auth(args)
-    options = app_module.RunOptions(args.host, args.port, args.data_dir)
+    if args.restart_on_memory_limit and args.memory_limit_mb is None:
+        print("roost: --restart-on-memory-limit needs --memory-limit-mb", file=sys.stderr)
+        return 2
+    options = app_module.RunOptions(
+        args.host, args.port, args.data_dir, args.memory_limit_mb, args.restart_on_memory_limit
+    )
     if args.command == "demo":
         from roost.demo import build_demo
 

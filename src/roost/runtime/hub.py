@@ -20,6 +20,7 @@ from roost.runtime.commands import CommandRegistry
 from roost.runtime.component import Component
 from roost.runtime.consumer import DEFAULT_MAX_PENDING, Consumer, OnBatch, consumer_metrics
 from roost.runtime.credentials import Credentials
+from roost.runtime.process import ProcessMonitor
 from roost.runtime.state import StateTree
 from roost.runtime.workers import Scheduler
 
@@ -51,6 +52,8 @@ class Hub:
         self.state = StateTree(clock, buffer_size)
         self.commands = CommandRegistry(timeout_s=command_timeout_s, max_in_flight=command_max_in_flight)
         self.scheduler = Scheduler(clock, worker_stuck_after_s)
+        # Memory, open files, threads and loop lag; App sets its memory limit.
+        self.process = ProcessMonitor()
         self.components: list[Component] = []
         # Authentication announces ended sessions and tokens here; streams opened with them close.
         self.credentials = Credentials()
@@ -169,10 +172,12 @@ class Hub:
                 await _stop_quietly(c)
             raise
         await self.scheduler.start()
+        await self.process.start()
 
     async def stop(self, grace_s: float = 3.0) -> None:
         """Stop workers, drain every consumer, stop components in reverse, close consumers. Loop only."""
         self.stopping.set()
+        await self.process.stop()
         await self.scheduler.stop(grace_s)
         self.state.detach()  # delivers what is pending; later writes reach consumers by drain()
         await self.drain_consumers(max(grace_s, DRAIN_TIMEOUT_S))
@@ -192,11 +197,13 @@ class Hub:
         components = {c.name: _safe_health(c) for c in self.components}
         consumers = {name: c.health() for name, c in sorted(self.consumers.items())}
         commands = self.commands.health()
+        process = self.process.health()
         ok = (
             all(w["ok"] for w in workers.values())
             and all(bool(h.get("ok", True)) for h in components.values())
             and all(h["ok"] for h in consumers.values())
             and commands["ok"]
+            and process["ok"]
         )
         return {
             "status": "ok" if ok else "degraded",
@@ -205,6 +212,7 @@ class Hub:
             "uptime_s": None if self.started_at is None else round(self.clock.time() - self.started_at, 3),
             "workers": workers,
             "commands": commands,
+            "process": process,
             "components": components,
             "consumers": consumers,
         }
@@ -224,6 +232,7 @@ class Hub:
         families += self.scheduler.metrics()
         families += consumer_metrics(sorted(self.consumers.values(), key=lambda c: c.name))
         families += self.commands.metrics()
+        families += self.process.metrics()
         for c in self.components:
             try:
                 families += c.metrics()
