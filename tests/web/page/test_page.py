@@ -251,6 +251,17 @@ async def test_a_stuck_worker_is_named_on_home_and_marked_stuck_under_health(
     await expect(row.locator(".badge")).not_to_have_text("stuck", timeout=WAIT_MS)
 
 
+async def test_home_names_a_failing_consumer(served: App, browser: Any) -> None:
+    def cellar_log(changes: Any) -> None:
+        raise OSError("disk full")
+
+    served.hub.consume("cellar_log", cellar_log)
+    served.state["cellar/t"] = 11.5
+    page = await browser.open(served.url + "/#home")
+    entry = page.locator('#failing [data-consumer="cellar_log"]')
+    await expect(entry).to_contain_text("OSError: disk full", timeout=WAIT_MS)
+
+
 async def test_a_command_that_raises_shows_what_it_raised(served: App, browser: Any) -> None:
     page = await browser.open(served.url + "/#commands")
     form = page.locator('form[data-command="read_probe"]')
