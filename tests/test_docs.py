@@ -43,7 +43,7 @@ _COMMAND_NAMED = [
     r"/api/commands/([A-Za-z_]\w*)",
     r'"command":\s*"(\w+)"',
     r"""\.call(?:_threadsafe)?\(\s*["'](\w+)["']""",
-    r'command="(\w+)"',
+    r'[(\s]command="(\w+)"',  # app.meta(..., command="x"), not a metric's {command="x"}
 ]
 _ROUTE_NAMED = [
     r"\b(?:GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS) (/[^\s`'\"?#)]*)",
