@@ -8,7 +8,7 @@ PORT   ?= 8080
 DEMO_DATA_DIR ?= .demo-data
 LINT_DIRS := src tests bench
 
-.PHONY: demo test lint typecheck pytest bench bench-live bench-history bench-page setup system-deps clean page page-watch wheel
+.PHONY: demo test lint typecheck pytest bench bench-live bench-consumer bench-history bench-page setup system-deps clean page page-watch wheel
 
 # The web page: our sources in frontend/, uPlot and esbuild from npm (frontend/package-lock.json),
 # built into package data. Node.js builds it; roost never needs Node.js to run.
@@ -71,6 +71,10 @@ bench: $(VENV)/.test
 ## Live fan-out: 100/500/1000 WebSocket + 100 SSE clients, 10 changes/s (LIVE_ARGS="--repeat 3" for medians)
 bench-live: $(VENV)/.test
 	$(BIN)/python bench/live_fanout.py $(LIVE_ARGS)
+
+## A consumer sleeping 1 s per batch at 1,000 changes/s: live p99 without and with it (~30 s; CONSUMER_ARGS="--rounds 4")
+bench-consumer: $(VENV)/.test
+	$(BIN)/python bench/slow_consumer.py $(CONSUMER_ARGS)
 
 ## History: ingest, bytes per sample, year chart, bytes written per hour (a few minutes)
 bench-history: $(VENV)/.test
