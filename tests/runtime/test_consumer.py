@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from roost import App
 from roost.core.metrics import render
 from roost.core.tree import Tree, apply_diff
-from roost.runtime.clock import SystemClock
+from roost.runtime.clock import FakeClock, SystemClock
 from roost.runtime.consumer import coalesce
 from roost.runtime.hub import Hub
 from roost.runtime.state import Change, StateTree
@@ -391,3 +391,32 @@ async def test_a_failing_consumer_makes_the_node_degraded_over_http(
     assert body["consumers"]["broken"] | {"errors": 1, "ok": False} == body["consumers"]["broken"]
     async with http.get("/metrics") as resp:
         assert 'roost_consumer_errors_total{consumer="broken"} 1' in await resp.text()
+
+
+async def test_a_consumer_stuck_on_a_batch_shows_as_stalled_on_the_hubs_clock(tmp_path: Path) -> None:
+    clock = FakeClock()
+    hub = Hub("test", clock, UTC, tmp_path)
+    await hub.start()
+    release = asyncio.Event()
+
+    async def hung(changes: Sequence[Change]) -> None:
+        await release.wait()
+
+    consumer = hub.consume("hung", hung)
+    try:
+        hub.state["n"] = 1
+        await eventually(lambda: consumer.lag == 1 and consumer.pending == 0)  # in flight
+        await clock.advance(59)
+        assert hub.health()["status"] == "ok"
+        await clock.advance(2)
+        assert (
+            hub.health()["consumers"]["hung"] | {"ok": False, "stalled": True, "delay_s": 61.0}
+            == (hub.health()["consumers"]["hung"])
+        )
+        assert hub.health()["status"] == "degraded"
+        release.set()
+        await eventually(lambda: consumer.lag == 0)
+        assert hub.health()["status"] == "ok"
+    finally:
+        release.set()
+        await hub.stop()
