@@ -5,7 +5,9 @@
 //
 // Output: index.html naming the hashed entry files, the JavaScript entry and its
 // lazily loaded chunks (the charts and uPlot load only when the Charts tab opens),
-// one stylesheet, and a .gz and .br beside each text file. aiohttp's FileResponse
+// one stylesheet, and a .gz and .br beside each text file. Beside it, apart from the
+// page's bundle, the API reference served at /api/docs: apidocs.html, its script and
+// its stylesheet (a few KB, no dependencies). aiohttp's FileResponse
 // sends the .br or .gz sibling to a client that accepts it, so the Pi never
 // compresses anything at request time.
 
@@ -63,6 +65,29 @@ function writeIndex(metafile) {
   writeFileSync(join(OUT, "index.html"), html);
 }
 
+// The API reference: its own entry, not split with the page (they share no code).
+const docsOptions = {
+  entryPoints: { apidocs: join(HERE, "src", "apidocs.js") },
+  bundle: true,
+  format: "esm",
+  outdir: OUT,
+  entryNames: "[name]-[hash]",
+  target: options.target,
+  minify: true,
+  legalComments: "none",
+  metafile: true,
+  logLevel: "warning",
+};
+
+async function buildDocs() {
+  const result = await build(docsOptions);
+  const [jsPath, info] = Object.entries(result.metafile.outputs).find(([, o]) => o.entryPoint);
+  const html = readFileSync(join(HERE, "src", "apidocs.html"), "utf8")
+    .replace("%DOCS_JS%", `/static/dist/${basename(jsPath)}`)
+    .replace("%DOCS_CSS%", `/static/dist/${basename(info.cssBundle)}`);
+  writeFileSync(join(OUT, "apidocs.html"), html);
+}
+
 function precompress() {
   let raw = 0;
   let gz = 0;
@@ -102,10 +127,12 @@ if (WATCH) {
       },
     ],
   });
+  await buildDocs();
   await ctx.watch();
   console.log("page: watching frontend/src; run `make demo` in another shell and reload the page");
 } else {
   const result = await build(options);
   writeIndex(result.metafile);
+  await buildDocs();
   precompress();
 }

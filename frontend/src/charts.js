@@ -22,22 +22,37 @@ const RANGES = [
   { id: "1y", label: "1 y", span: 365 * DAY },
   { id: "custom", label: "Custom" },
 ];
-// Points asked for per series: several per pixel, so a year on a desktop is hourly
-// (8,760) and on a phone daily. uPlot draws tens of thousands in milliseconds.
-const POINTS_PER_PX = 8;
-const MIN_POINTS = 600;
+// Points asked for per series: fewer than pixels. A bucket narrower than a pixel
+// turns a daily swing into dense hatching; one or two pixels per bucket draws
+// its range as a band and its mean as a calm line. So a year comes as daily
+// highs and lows, 24 h on a desktop as 5-minute buckets, a few hours as raw samples.
+const POINTS_PER_PX = 0.6;
+const MIN_POINTS = 300;
 const MAX_POINTS = 10_000;
 const MIN_ZOOM_S = 60;
 const LIVE_REDRAW_MS = 1000;
 const STORE_KEY = "roost.charts";
 const BOOLEAN_KINDS = new Set(["switch", "flag"]);
 
-function resolutionText(seconds, count) {
-  const n = count.toLocaleString();
-  if (seconds === 0) return `raw samples · ${n} points`;
-  if (seconds < 3600) return `${seconds / 60}-minute min/max · ${n} buckets`;
-  if (seconds < DAY) return `${seconds === 3600 ? "hourly" : `${seconds / 3600}-hour`} min/max · ${n} buckets`;
-  return `${seconds === DAY ? "daily" : `${Math.round(seconds / DAY)}-day`} min/max · ${n} buckets`;
+/** What one point of the chart is: "every sample", "5-minute mean and range", "daily mean and range". */
+function resolutionText(seconds) {
+  if (seconds === 0) return "every sample";
+  if (seconds < 3600) return `${Math.round(seconds / 60)}-minute mean and range`;
+  if (seconds < DAY) return `${seconds === 3600 ? "hourly" : `${Math.round(seconds / 3600)}-hour`} mean and range`;
+  return `${seconds === DAY ? "daily" : `${Math.round(seconds / DAY)}-day`} mean and range`;
+}
+
+const spanFormat = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+const spanDayFormat = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", year: "numeric" });
+
+/** The window in words: "last 24 h", "last year", or "3 Nov 14:00 – 5 Nov 09:30". */
+function spanText(window, rangeId) {
+  const range = RANGES.find((r) => r.id === rangeId);
+  if (window.follow && range?.span && Math.abs(window.to - window.from - range.span) < 60) {
+    return { "24h": "last 24 h", "7d": "last 7 days", "30d": "last 30 days", "1y": "last year" }[range.id];
+  }
+  const format = window.to - window.from >= 3 * DAY ? spanDayFormat : spanFormat;
+  return `${format.format(new Date(window.from * 1000))} – ${window.follow ? "now" : format.format(new Date(window.to * 1000))}`;
 }
 
 function cssVar(name) {
@@ -173,7 +188,8 @@ class ChartPanel {
       series,
       bands,
       legend: { show: false },
-      padding: [12, 8, 0, 0],
+      // Room on the right for the last time label, which is centred on its tick.
+      padding: [12, 28, 0, 0],
       cursor: {
         sync: { key: "roost-charts" },
         drag: { x: true, y: false, setScale: false },
@@ -187,12 +203,15 @@ class ChartPanel {
         y: BOOLEAN_KINDS.has(unitMeta.kind) ? { range: [-0.05, 1.05] } : { auto: true },
       },
       axes: [
-        { ...axis, values: (u, splits, axisIdx, space, step) => formatTicks(splits, step) },
-        {
-          ...axis,
-          size: 52,
-          values: (u, splits) => splits.map((v) => (v === null ? "" : formatNumber(v, {}, Math.max(0, ...splits.map(decimalsOfStep))))),
-        },
+        // Time labels are up to ~60 px wide ("06:00 PM", "1 Dec"): keep them apart on a phone.
+        { ...axis, space: 80, values: (u, splits, axisIdx, space, step) => formatTicks(splits, step) },
+        BOOLEAN_KINDS.has(unitMeta.kind)
+          ? { ...axis, size: 52, splits: () => [0, 1], values: (u, splits) => splits.map((v) => (v === 1 ? "on" : v === 0 ? "off" : "")) }
+          : {
+              ...axis,
+              size: 52,
+              values: (u, splits) => splits.map((v) => (v === null ? "" : formatNumber(v, {}, Math.max(0, ...splits.map(decimalsOfStep))))),
+            },
       ],
       hooks: {
         setSelect: [(u) => this._zoomToSelection(u)],
@@ -229,15 +248,20 @@ class ChartPanel {
   }
 
   _showInfo() {
-    // Usually every path of a panel comes at one resolution: say it once, with the most points.
-    const counts = new Map();
+    // Usually every path of a panel comes at one resolution: say it once.
+    const resolutions = new Set();
+    let empty = true;
     for (const path of this.paths) {
       const s = this.series.get(path);
-      if (s) counts.set(s.resolution_s, Math.max(counts.get(s.resolution_s) || 0, s.t.length - (s.live || 0)));
+      if (!s || s.t.length - (s.live || 0) === 0) continue;
+      empty = false;
+      resolutions.add(s.resolution_s);
     }
-    const empty = [...counts.values()].every((n) => n === 0);
+    const span = this.view.window ? spanText(this.view.window, this.view.rangeId) : "";
     // A new node has nothing yet: the recorder commits every few seconds.
-    this.info.textContent = empty ? "no data in this range yet" : [...counts].map(([res, n]) => resolutionText(res, n)).join("; ");
+    this.info.textContent = empty
+      ? `${span} · nothing recorded yet`
+      : `${span} · ${[...resolutions].sort((a, b) => a - b).map(resolutionText).join("; ")}`;
     const first = this.series.get(this.paths[0]);
     this.el.dataset.resolution = first ? String(first.resolution_s) : "";
   }
@@ -250,6 +274,19 @@ class ChartPanel {
       let text = "";
       let range = "";
       let when = "";
+      const s = this.series.get(path);
+      if (!s || s.t.length === 0) {
+        // Say why there is no line, and what the value is now.
+        const now = this.view.leaves().get(path);
+        const current = now === undefined ? "" : ` · now ${formatValue(now, meta).text} ${formatValue(now, meta).unit}`.trimEnd();
+        return h(
+          "span",
+          { class: "legend-item empty-series", dataset: { path } },
+          h("span", { class: "swatch", style: `background:${color}` }),
+          h("span", { class: "legend-label" }, this.view.pathLabel(path)),
+          h("span", { class: "legend-note" }, `nothing recorded in this range${current}`),
+        );
+      }
       if (data) {
         const col = 1 + i * 3;
         let at = idx;
@@ -342,11 +379,18 @@ export class ChartsView {
     new ResizeObserver(() => this.panels.forEach((p) => p.resize())).observe(root);
   }
 
-  show() {
+  /** Show the charts; `path` (from #charts/<path>, a tap on a value) shows that one's history. */
+  show(path = "") {
     this.active = true;
     if (!this._built) this._buildControls();
+    if (path && path !== this._shownPath) {
+      this.selected = [path];
+      this._save();
+      this._pickerKey = null;
+    }
+    this._shownPath = path;
     this.refreshPicker();
-    if (!this.window || this.window.follow) this.setRange(this.rangeId);
+    if (!this.window || this.window.follow || path) this.setRange(this.rangeId);
   }
 
   hide() {

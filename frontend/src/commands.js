@@ -4,7 +4,6 @@
 // guess it: numbers that do not parse are sent as typed, and the server's 422
 // names the argument, which the form then marks. One checker, one set of messages.
 
-import { getJSON } from "./api.js";
 import { h } from "./dom.js";
 import { humanize } from "./format.js";
 
@@ -118,19 +117,33 @@ class CommandForm {
     this.fields = spec.args.map((arg) => new Field(spec.name, arg));
     this.output = h("output", { class: "result", "aria-live": "polite", hidden: true });
     this.button = h("button", { type: "submit", class: "button primary" }, "Run");
+    this.offline = h("p", { class: "offline-reason", hidden: true }, "Offline: runs again once the connection is back.");
     const docId = `cmd-${spec.name}-doc`;
+    // Disabled as one while offline: a fieldset disables every field and the button in it.
+    this.fieldset = h(
+      "fieldset",
+      { class: "command-body" },
+      this.fields.length ? h("div", { class: "fields" }, this.fields.map((f) => f.el)) : null,
+      h("div", { class: "actions" }, this.button, this.output),
+    );
     this.el = h(
       "form",
       { class: "card command", dataset: { command: spec.name }, "aria-labelledby": `cmd-${spec.name}-title`, "aria-describedby": spec.doc ? docId : null, novalidate: true, onsubmit: (e) => this.submit(e) },
       h("h2", { class: "card-title", id: `cmd-${spec.name}-title` }, humanize(spec.name), h("code", { class: "command-name" }, spec.name)),
       spec.doc ? h("p", { class: "doc", id: docId }, spec.doc) : null,
-      this.fields.length ? h("div", { class: "fields" }, this.fields.map((f) => f.el)) : null,
-      h("div", { class: "actions" }, this.button, this.output),
+      this.fieldset,
+      this.offline,
     );
+  }
+
+  setOnline(online) {
+    this.fieldset.disabled = !online;
+    this.offline.hidden = online;
   }
 
   async submit(event) {
     event.preventDefault();
+    if (this.fieldset.disabled) return;
     const args = {};
     for (const field of this.fields) {
       field.mark(null);
@@ -163,20 +176,34 @@ class CommandForm {
 }
 
 export class CommandsView {
-  constructor(root, { call }) {
+  /** call(command, args) -> Promise; loadCommands() -> Promise of /api/commands' list. */
+  constructor(root, { call, loadCommands }) {
     this.root = root;
     this.call = call;
+    this.loadCommands = loadCommands;
     this.loaded = false;
+    this.forms = [];
+    this.online = true;
   }
+
+  setOnline(online) {
+    this.online = online;
+    for (const form of this.forms) form.setOnline(online);
+  }
+
+  hide() {}
 
   async show() {
     if (this.loaded) return;
     try {
-      const { commands } = await getJSON("/api/commands");
+      const commands = await this.loadCommands();
       this.loaded = true;
-      const forms = commands.map((spec) => new CommandForm(spec, this.call).el);
+      this.forms = commands.map((spec) => new CommandForm(spec, this.call));
+      this.setOnline(this.online);
       this.root.replaceChildren(
-        forms.length ? h("div", { class: "cards commands" }, forms) : h("p", { class: "empty" }, "This node has no commands."),
+        this.forms.length
+          ? h("div", { class: "cards commands" }, this.forms.map((f) => f.el))
+          : h("p", { class: "empty" }, "This node has no commands."),
       );
     } catch (error) {
       this.root.replaceChildren(h("p", { class: "empty error" }, `Could not load the commands: ${error.message}`));

@@ -1,13 +1,19 @@
-// The dashboard: the state tree as cards, one per top-level key, updated live.
+// The dashboard: the state tree as cards, one per room (top-level key) or per
+// `group` the program gives in the metadata, updated live.
+//
+// Cards are ordered: an explicit `order` first, then cards with switches (what a
+// person comes to do), then single readings as tiles (two to a row on a phone),
+// then lists; otherwise in the program's own order. A number or a boolean is a
+// link to its history (#charts/<path>).
 //
 // The card layout is built when the set of leaves (or their metadata) changes;
 // a change message otherwise touches only the rows of the paths it names, so a
 // busy tree costs a few text updates per batch, not a re-render.
 
-import { h } from "./dom.js";
-import { formatFull, formatDuration, formatValue, humanize } from "./format.js";
+import { h, kindIcon } from "./dom.js";
+import { formatFull, formatDuration, formatValue, formatWhen, humanize, parseTextTime } from "./format.js";
 import { serverNow } from "./api.js";
-import { SwitchRow } from "./switch.js";
+import { pairSwitches, SwitchRow } from "./switch.js";
 
 // Readings that arrive on a schedule go stale when they stop; event-like values
 // (a doorbell's last ring, a counter) are written only when something happens.
@@ -31,8 +37,8 @@ function escapeRegExp(text) {
 }
 
 /** The row's label: its metadata label, else its path below the card, in words. */
-function rowLabel(path, meta, cardTitle) {
-  const rest = path.split("/").slice(1);
+function rowLabel(path, meta, cardTitle, grouped) {
+  const rest = path.split("/").slice(grouped ? 0 : 1);
   if (meta.label && meta.label.toLowerCase() !== cardTitle.toLowerCase()) return meta.label;
   if (meta.label) return humanize(rest[rest.length - 1] || path); // "Living room" in the card "Living room"
   let words = rest.join(" ") || path;
@@ -48,17 +54,29 @@ function staleAfter(meta) {
 }
 
 class ValueRow {
-  constructor(path, meta, label) {
+  constructor(path, meta, label, value) {
     this.path = path;
     this.meta = meta;
     this.num = h("span", { class: "num" });
     this.unit = h("span", { class: "unit" });
     this.age = h("span", { class: "age", hidden: true });
+    // A number or a boolean the recorder keeps has a history: the value opens it.
+    const charted =
+      (typeof value === "number" || typeof value === "boolean") && meta.record !== false && meta.kind !== "timestamp";
+    this.valueEl = charted
+      ? h(
+          "a",
+          { class: "value", href: `#charts/${path}`, title: `History of ${label}` },
+          this.num,
+          this.unit,
+          h("span", { class: "sr-only" }, ` · ${label}: history`),
+        )
+      : h("span", { class: "value" }, this.num, this.unit);
     this.el = h(
       "div",
       { class: "row", dataset: { path, kind: meta.kind || "" } },
-      h("div", { class: "row-main" }, h("span", { class: "label" }, label), this.age),
-      h("div", { class: "row-side" }, h("span", { class: "value" }, this.num, this.unit)),
+      h("div", { class: "row-main" }, h("span", { class: "label" }, kindIcon(meta.kind), label), this.age),
+      h("div", { class: "row-side" }, this.valueEl),
     );
     this.value = undefined;
   }
@@ -69,10 +87,26 @@ class ValueRow {
 
   update(leaves) {
     this.value = leaves.get(this.path);
-    const { text, unit } = formatValue(this.value, this.meta);
+    let { text, unit } = formatValue(this.value, this.meta);
+    let title = null;
+    const isText = typeof this.value === "string" || (this.value !== null && typeof this.value === "object");
+    // A time written as text (raspend's "Tue Dec  1 05:52:07 2026") reads as one.
+    const when = isText ? parseTextTime(this.value) : null;
+    if (when !== null) {
+      text = formatWhen(when, serverNow());
+      title = this.value;
+    } else if (this.meta.kind === "timestamp" && typeof this.value === "number") {
+      title = formatFull(this.value);
+    } else if (isText && text.length > 24) {
+      title = text;
+    }
     this.num.textContent = text;
     this.unit.textContent = unit;
-    if (this.meta.kind === "timestamp" && typeof this.value === "number") this.num.title = formatFull(this.value);
+    if (title) this.num.title = title;
+    else this.num.removeAttribute("title");
+    // Text is set to fit, smaller than numbers, which stay the thing the eye finds first.
+    this.valueEl.classList.toggle("text", isText && when === null);
+    this.valueEl.classList.toggle("when", when !== null || this.meta.kind === "timestamp");
   }
 }
 
@@ -85,6 +119,9 @@ export class Dashboard {
     this.allRows = [];
     this.layoutKey = "";
     this.leaves = new Map();
+    this.commands = [];
+    this.pairs = new Map(); // path -> {command, command_args}: boolean commands paired by name
+    this.online = true;
     this.firstValueShown = false;
     setInterval(() => this.tick(), 15_000);
   }
@@ -122,6 +159,18 @@ export class Dashboard {
     this.tick();
   }
 
+  /** The node's commands (GET /api/commands): a boolean command with a matching path is a switch. */
+  setCommands(commands) {
+    this.commands = commands;
+    this.metaChanged();
+  }
+
+  /** Offline, switches are disabled (and say why) until the connection is back. */
+  setOnline(online) {
+    this.online = online;
+    for (const row of this.allRows) row.setOnline?.(online);
+  }
+
   _layoutKey() {
     // Paths and the metadata version decide the layout; values do not.
     let unknown = false;
@@ -129,7 +178,8 @@ export class Dashboard {
       if (this.meta.loaded && !this.meta.has(path)) unknown = true;
     }
     if (unknown) this.meta.refreshSoon();
-    return `${this.meta.paths.size}:${this.meta.loaded}:${[...this.leaves.keys()].join("\n")}:${this._metaVersion()}`;
+    this.pairs = pairSwitches(this.commands, this.leaves, (p) => this.meta.get(p));
+    return `${[...this.pairs.keys()].join(",")}:${this.meta.paths.size}:${this.meta.loaded}:${[...this.leaves.keys()].join("\n")}:${this._metaVersion()}`;
   }
 
   _metaVersion() {
@@ -139,17 +189,26 @@ export class Dashboard {
     return this._metaStamp;
   }
 
+  /** A path's metadata, with the switch it is paired with by name, if any. */
+  _metaOf(path) {
+    const pair = this.pairs.get(path);
+    const m = this.meta.get(path);
+    return pair ? { ...m, kind: "switch", ...pair } : m;
+  }
+
   _build() {
     const groups = new Map();
     for (const path of this.leaves.keys()) {
-      const top = path.split("/")[0];
-      if (!groups.has(top)) groups.set(top, []);
-      groups.get(top).push(path);
+      // app.meta(path, group="Heating") puts a path in a card of the program's choosing.
+      const group = this.meta.get(path).group;
+      const key = typeof group === "string" && group ? `=${group}` : path.split("/")[0];
+      if (!groups.has(key)) groups.set(key, []);
+      groups.get(key).push(path);
     }
     // A switch shows its power reading and lock itself; they get no row of their own.
     const shownBySwitch = new Set();
     for (const path of this.leaves.keys()) {
-      const m = this.meta.get(path);
+      const m = this._metaOf(path);
       if (m.kind === "switch") {
         if (m.power) shownBySwitch.add(m.power);
         if (m.lock) shownBySwitch.add(m.lock);
@@ -159,17 +218,20 @@ export class Dashboard {
     this.rows = new Map();
     this.allRows = [];
     const cards = [];
-    for (const [top, paths] of groups) {
-      const title = humanize(top);
+    for (const [key, paths] of groups) {
+      const grouped = key.startsWith("=");
+      const title = grouped ? key.slice(1) : humanize(key);
       const rows = [];
+      let order = Infinity;
       for (const path of paths) {
         if (shownBySwitch.has(path)) continue;
-        const m = this.meta.get(path);
-        const label = rowLabel(path, m, title);
+        const m = this._metaOf(path);
+        if (typeof m.order === "number") order = Math.min(order, m.order);
+        const label = rowLabel(path, m, title, grouped);
         const row =
           m.kind === "switch" && m.command
             ? new SwitchRow(path, m, label, { call: this.call, metaOf: (p) => this.meta.get(p) })
-            : new ValueRow(path, m, label);
+            : new ValueRow(path, m, label, this.leaves.get(path));
         rows.push(row);
         this.allRows.push(row);
         for (const p of row.paths) {
@@ -177,21 +239,27 @@ export class Dashboard {
           this.rows.get(p).push(row);
         }
         row.update(this.leaves);
+        row.setOnline?.(this.online);
       }
       if (!rows.length) continue;
-      const headingId = `card-${top.replace(/[^a-zA-Z0-9_-]/g, "-")}`;
+      const headingId = `card-${key.replace(/[^a-zA-Z0-9_-]/g, "-")}`;
       // A group of one reading (a room's temperature) is a small tile: two fit side by side on a phone.
       const tile = rows.length === 1 && rows[0] instanceof ValueRow;
-      cards.push(
-        h(
+      const rank = rows.some((r) => r instanceof SwitchRow) ? 0 : tile ? 1 : 2;
+      cards.push({
+        order,
+        rank,
+        index: cards.length,
+        el: h(
           "section",
-          { class: tile ? "card tile" : "card", "aria-labelledby": headingId, dataset: { group: top } },
+          { class: tile ? "card tile" : "card", "aria-labelledby": headingId, dataset: { group: grouped ? title : key } },
           h("h2", { class: "card-title", id: headingId }, title),
           h("div", { class: "rows" }, rows.map((r) => r.el)),
         ),
-      );
+      });
     }
-    if (cards.length) this.root.replaceChildren(...cards);
+    cards.sort((a, b) => a.order - b.order || a.rank - b.rank || a.index - b.index);
+    if (cards.length) this.root.replaceChildren(...cards.map((c) => c.el));
     else this.root.replaceChildren(h("p", { class: "empty" }, "The state tree is empty so far."));
   }
 
@@ -223,7 +291,7 @@ export class Dashboard {
   tick() {
     const now = serverNow();
     for (const row of this.allRows) {
-      if (row instanceof ValueRow && row.meta.kind === "timestamp") row.update(this.leaves);
+      if (row instanceof ValueRow && (row.meta.kind === "timestamp" || typeof row.value === "string")) row.update(this.leaves);
       const limit = staleAfter(row.meta);
       const seen = this.meta.lastSeen.get(row.path);
       const age = seen === undefined ? 0 : now - seen;

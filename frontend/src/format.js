@@ -155,3 +155,39 @@ export function formatBytes(n) {
 export function formatCount(n) {
   return numberFormat(0).format(n);
 }
+
+const MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+// C's ctime() and Python's time.ctime()/datetime.ctime(), as raspend programs write them:
+// "Tue Dec  1 05:52:07 2026" (local time on the node).
+const CTIME = /^(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*,?\s+([a-z]{3})[a-z]*\s+(\d{1,2}),?\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s+(\d{4})$/i;
+// ISO 8601 / RFC 3339 as datetime.isoformat() writes it, with or without a zone.
+const ISO = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/i;
+
+/** Epoch seconds of a text that is recognisably a moment ("Tue Dec 1 05:52:07 2026", ISO 8601), else null. */
+export function parseTextTime(text) {
+  if (typeof text !== "string" || text.length > 40) return null;
+  const s = text.trim();
+  const c = CTIME.exec(s);
+  if (c) {
+    const month = MONTHS.indexOf(c[1].toLowerCase());
+    if (month < 0) return null;
+    const d = new Date(Number(c[6]), month, Number(c[2]), Number(c[3]), Number(c[4]), Number(c[5] || 0));
+    return Number.isNaN(d.getTime()) ? null : d.getTime() / 1000;
+  }
+  if (ISO.test(s)) {
+    const ms = Date.parse(s.replace(" ", "T"));
+    return Number.isNaN(ms) ? null : ms / 1000;
+  }
+  return null;
+}
+
+/** A future moment (epoch seconds) as "in 42 s", "in 5 min", "today 14:30", "Dec 2, 07:30". */
+export function formatUntil(ts, nowS = Date.now() / 1000) {
+  const ahead = ts - nowS;
+  if (ahead < 1) return "now";
+  if (ahead < 60) return `in ${Math.round(ahead)} s`;
+  if (ahead < 3600) return `in ${Math.round(ahead / 60)} min`;
+  const date = new Date(ts * 1000);
+  if (date.toDateString() === new Date(nowS * 1000).toDateString()) return `today ${timeFormat.format(date)}`;
+  return dateTimeFormat.format(date);
+}

@@ -6,7 +6,7 @@
 
 import { getJSON, serverNow } from "./api.js";
 import { h } from "./dom.js";
-import { formatAgo, formatBytes, formatCount, formatDuration, formatFull, humanize } from "./format.js";
+import { formatAgo, formatBytes, formatCount, formatDuration, formatFull, formatUntil, humanize } from "./format.js";
 
 const POLL_MS = 5000;
 
@@ -62,6 +62,15 @@ function status(w) {
   return w.running ? h("span", { class: "badge busy" }, "running") : badge(w.ok);
 }
 
+/** When the worker runs next: "in 42 s", "today 07:30", "after this run", or why there is none. */
+function nextRun(w) {
+  const now = serverNow();
+  if (typeof w.next_due === "number" && w.next_due > now) return formatUntil(w.next_due, now);
+  if (w.running) return "after this run";
+  if (typeof w.next_due === "number") return "due now";
+  return w.runs ? "no further run" : "not scheduled";
+}
+
 function workerRow(name, w) {
   const lastRun = typeof w.last_run === "number" ? formatAgo(w.last_run, serverNow()) : "not yet";
   const lastError = w.last_error
@@ -73,6 +82,7 @@ function workerRow(name, w) {
     h("th", { scope: "row" }, h("span", { class: "worker-name" }, name), h("span", { class: "worker-schedule" }, w.schedule || "")),
     h("td", { "data-label": "Status" }, status(w)),
     h("td", { "data-label": "Last run", title: typeof w.last_run === "number" ? formatFull(w.last_run) : null }, lastRun),
+    h("td", { "data-label": "Next run", title: typeof w.next_due === "number" ? formatFull(w.next_due) : null }, nextRun(w)),
     h("td", { "data-label": "Runs", class: "numeric" }, formatCount(w.runs ?? 0)),
     h("td", { "data-label": "Errors", class: `numeric ${w.errors ? "bad-text" : ""}` }, formatCount(w.errors ?? 0)),
     h("td", { "data-label": "Last error", class: "last-error" }, lastError),
@@ -163,7 +173,7 @@ export class HealthView {
                 h(
                   "tr",
                   {},
-                  ["Worker", "Status", "Last run", "Runs", "Errors", "Last error"].map((t) =>
+                  ["Worker", "Status", "Last run", "Next run", "Runs", "Errors", "Last error"].map((t) =>
                     h("th", { scope: "col", class: t === "Runs" || t === "Errors" ? "numeric" : null }, t),
                   ),
                 ),

@@ -1,6 +1,8 @@
-// The page's entry: connects the live client, and switches between the four
-// views (Home, Charts, Commands, Health) by the URL's hash, so that the back
-// button, bookmarks and a reload all land where the person was.
+// The page's entry: connects the live client, and switches between the views
+// (Home, Charts, Commands, Health, and whatever is registered below) by the
+// URL's hash, so that the back button, bookmarks and a reload all land where
+// the person was. `#charts/living_room/temperature` opens a view with a
+// parameter (here: the history of that path).
 
 import { connect } from "roost-live";
 import "./styles.css";
@@ -10,26 +12,96 @@ import { Dashboard } from "./dashboard.js";
 import { FailingNotice } from "./failing.js";
 import { HealthView } from "./health.js";
 import { MetaStore } from "./meta.js";
+import { h } from "./dom.js";
 
 const $ = (selector) => document.querySelector(selector);
-const VIEWS = ["home", "charts", "commands", "health"];
 
-let charts = null; // the ChartsView, once its module has loaded
-let chartsModule = null;
+// -- the view registry ------------------------------------------------------------
+//
+// A view is an object with show(param) and hide(), and optionally setOnline(online)
+// (switches and forms are disabled while the live connection is down). `create`
+// runs when the view is first opened and may be async (a lazily imported module),
+// so a view that is not opened costs nothing. The tab order is the order of
+// registration. To add a view: defineView("devices", "Devices", async (root, ctx) => ...).
+
+const registry = new Map(); // name -> {name, label, create, root, view, loading}
+
+/** Register a view: its hash name, its tab's label and a factory (root element, context) -> view. */
+export function defineView(name, label, create) {
+  const root = h("section", { id: `view-${name}`, class: "view", "aria-label": label, dataset: { view: name }, hidden: true });
+  const tab = h("a", { href: `#${name}`, dataset: { view: name } }, label);
+  $("#main").append(root);
+  $(".tabs").append(tab);
+  registry.set(name, { name, label, create, root, view: null, loading: null });
+}
+
+/** The view with this name, created if it has not been yet. */
+async function viewOf(name) {
+  const entry = registry.get(name);
+  if (entry.view) return entry.view;
+  entry.loading ||= Promise.resolve(entry.create(entry.root, context)).then((view) => {
+    entry.view = view;
+    view.setOnline?.(online);
+    return view;
+  });
+  return entry.loading;
+}
+
+// -- shared state -------------------------------------------------------------------
+
 let bootSeen = null;
 let pendingState = null;
 let metaTried = false;
+let online = false;
 let live = null; // assigned below; the status callback runs before connect() returns
+let commandList = null; // a promise of /api/commands' list, until the next server run
+
+/** The node's commands (GET /api/commands), fetched once per server run. */
+function loadCommands() {
+  commandList ||= getJSON("/api/commands").then(
+    (body) => body.commands,
+    (error) => {
+      commandList = null;
+      throw error;
+    },
+  );
+  return commandList;
+}
 
 const meta = new MetaStore(() => {
   dashboard.metaChanged();
-  charts?.refreshPicker();
+  registry.get("charts").view?.refreshPicker();
 });
 const call = (command, args) => live.call(command, args);
-const dashboard = new Dashboard($("#cards"), { meta, call });
-const commands = new CommandsView($("#view-commands"), { call });
-const health = new HealthView($("#view-health"));
-const failing = new FailingNotice($("#cards"));
+const context = { meta, call, loadCommands, leaves: () => dashboard.leaves };
+
+const cardsRoot = h("div", { class: "cards", id: "cards" }, h("p", { class: "empty" }, "Waiting for the first values…"));
+const dashboard = new Dashboard(cardsRoot, { meta, call });
+
+// The dashboard is built at once, whichever view opens first: it holds the leaves the others use.
+defineView("home", "Home", () => ({
+  show: () => failing.show(),
+  hide: () => failing.hide(),
+  setOnline: (on) => dashboard.setOnline(on),
+}));
+registry.get("home").root.append(cardsRoot);
+// Failing workers are named on Home, above the cards (polled only while Home is shown).
+const failing = new FailingNotice(cardsRoot);
+defineView("charts", "Charts", async (root, ctx) => {
+  root.textContent = "Loading charts…";
+  // Charts are grouped by unit: wait for the metadata (or its failure) that says which.
+  const [{ ChartsView }] = await Promise.all([import("./charts.js"), metaTriedOnce]);
+  return new ChartsView(root, ctx);
+});
+defineView("commands", "Commands", (root, ctx) => new CommandsView(root, ctx));
+defineView("health", "Health", (root) => new HealthView(root));
+
+function useCommands() {
+  loadCommands().then(
+    (commands) => dashboard.setCommands(commands),
+    () => {}, // offline or restarting: the next snapshot tries again
+  );
+}
 
 live = connect({
   onState(state, info) {
@@ -37,10 +109,13 @@ live = connect({
       // A new server run (or the first): its paths and commands may differ.
       if (bootSeen !== null) {
         meta.refreshSoon();
-        commands.loaded = false;
-        if (currentView() === "commands") commands.show();
+        commandList = null;
+        const commands = registry.get("commands").view;
+        if (commands) commands.loaded = false;
+        if (currentView().name === "commands") commands?.show();
       }
       bootSeen = live.boot;
+      useCommands();
     }
     // Labels and units come from /api/meta; a first render without them would flicker.
     if (!metaTried) {
@@ -48,6 +123,7 @@ live = connect({
       return;
     }
     dashboard.render(state, info);
+    const charts = registry.get("charts").view;
     if (charts) {
       charts.refreshPicker();
       if (!info.snapshot) charts.live(info.changes);
@@ -56,20 +132,20 @@ live = connect({
   onStatus: showStatus,
 });
 
-meta.start().then(() => {
+const metaTriedOnce = meta.start().then(() => {
   metaTried = true;
   if (pendingState) dashboard.render(...pendingState);
   pendingState = null;
 });
 
 getJSON("/healthz")
-  .then((h) => {
-    $("#node-name").textContent = h.node;
-    document.title = `${h.node} · roost`;
+  .then((health) => {
+    $("#node-name").textContent = health.node;
+    document.title = `${health.node} · roost`;
   })
   .catch(() => {});
 
-// -- the connection indicator ---------------------------------------------------
+// -- the connection indicator, and what is disabled while it is down ------------------
 
 let countdown = null;
 
@@ -92,41 +168,60 @@ function showStatus(status, detail = {}) {
     tick();
     countdown = setInterval(tick, 1000);
   }
+  setOnline(status === "open");
+}
+
+function setOnline(now) {
+  // "Connecting…" at the very start is not offline: say so only once it was lost.
+  const lost = !now && (online || document.body.dataset.wasOnline === "true");
+  if (now) document.body.dataset.wasOnline = "true";
+  online = now;
+  $("#offline-note").hidden = !lost;
+  for (const entry of registry.values()) entry.view?.setOnline?.(now);
 }
 
 // -- views ------------------------------------------------------------------------
 
+/** The view and its parameter named by the URL's hash: "#charts/a/b" -> charts, "a/b". */
 function currentView() {
-  const name = location.hash.replace(/^#\/?/, "");
-  return VIEWS.includes(name) ? name : "home";
+  const hash = decodeURIComponent(location.hash.replace(/^#\/?/, ""));
+  const slash = hash.indexOf("/");
+  const name = slash < 0 ? hash : hash.slice(0, slash);
+  const param = slash < 0 ? "" : hash.slice(slash + 1);
+  return registry.has(name) ? { name, param } : { name: "home", param: "" };
 }
 
 async function showView() {
-  const name = currentView();
-  for (const section of document.querySelectorAll(".view")) section.hidden = section.dataset.view !== name;
+  const { name, param } = currentView();
+  for (const entry of registry.values()) {
+    entry.root.hidden = entry.name !== name;
+    entry.view?.[entry.name === name ? "show" : "hide"]?.(param);
+  }
   for (const link of document.querySelectorAll(".tabs a")) {
     if (link.dataset.view === name) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
   }
-  if (name === "health") health.show();
-  else health.hide();
-  if (name === "home") failing.show();
-  else failing.hide();
-  if (name === "commands") commands.show();
-  if (name === "charts") {
-    if (!chartsModule) {
-      $("#view-charts").textContent = "Loading charts…";
-      chartsModule = await import("./charts.js");
-      charts = new chartsModule.ChartsView($("#view-charts"), { meta, leaves: () => dashboard.leaves });
-    }
-    if (currentView() === "charts") charts.show();
-  } else {
-    charts?.hide();
+  const entry = registry.get(name);
+  if (!entry.view) {
+    const view = await viewOf(name);
+    if (currentView().name === name) view.show(currentView().param);
   }
 }
 
 window.addEventListener("hashchange", showView);
+// The skip link moves the focus, not the view (its "#main" is no view's name).
+$(".skip").addEventListener("click", (event) => {
+  event.preventDefault();
+  $("#main").focus();
+});
 showView();
 
 // For the browser tests and the benchmark: the live client and the views.
-window.roost = { live, meta, dashboard, get charts() { return charts; } };
+window.roost = {
+  live,
+  meta,
+  dashboard,
+  get charts() {
+    return registry.get("charts").view;
+  },
+};

@@ -8,6 +8,34 @@ import { h, icon, ICONS } from "./dom.js";
 import { formatValue } from "./format.js";
 
 const ERROR_SHOW_MS = 8000;
+const VERBS = /^(switch|set|turn|toggle|enable)_/;
+const SWITCHABLE_KINDS = new Set([undefined, "", "switch", "flag"]);
+
+/**
+ * Switches a program declares just by naming them: a command whose one required
+ * argument is `on: bool` pairs with the boolean leaf its name points at.
+ * `switch_doorbell(on: bool)` (or set_, turn_, toggle_, enable_, or no verb)
+ * pairs with `doorbell`, `doorbell/on`, `doorbell/enabled`, `doorbell/state` or
+ * `doorbell/active`, the first that holds a boolean; `switch_garage_door` also
+ * looks at `garage/door`. A path that declares its own `command` keeps it.
+ * Returns Map(path -> {command, command_args}).
+ */
+export function pairSwitches(commands, leaves, metaOf) {
+  const pairs = new Map();
+  for (const spec of commands || []) {
+    const on = spec.args.find((a) => a.name === "on");
+    if (!on || String(on.type) !== "bool" || spec.args.some((a) => a.required && a.name !== "on")) continue;
+    const thing = spec.name.replace(VERBS, "");
+    const bases = [thing, thing.replaceAll("_", "/")];
+    const candidates = bases.flatMap((b) => [b, `${b}/on`, `${b}/enabled`, `${b}/state`, `${b}/active`]);
+    const path = candidates.find((p) => {
+      const m = metaOf(p);
+      return typeof leaves.get(p) === "boolean" && !m.command && SWITCHABLE_KINDS.has(m.kind) && !pairs.has(p);
+    });
+    if (path) pairs.set(path, { command: spec.name, command_args: {} });
+  }
+  return pairs;
+}
 
 export class SwitchRow {
   /**
@@ -21,6 +49,7 @@ export class SwitchRow {
     this.metaOf = metaOf;
     this.pending = false;
     this.locked = false;
+    this.online = true;
     this.confirmed = null;
     this._errorTimer = null;
 
@@ -70,10 +99,8 @@ export class SwitchRow {
       // A string lock is its own reason ("fridge, keeps food cold"); anything else truthy means always on.
       const reason = typeof lockValue === "string" ? lockValue : "always on";
       this.lockNote.replaceChildren(icon(ICONS.lock, "icon lock-icon"), reason);
-      this.toggle.setAttribute("aria-describedby", this.lockNote.id);
-    } else {
-      this.toggle.removeAttribute("aria-describedby");
     }
+    this._describe();
 
     const watts = this.meta.power ? leaves.get(this.meta.power) : undefined;
     if (watts === undefined || watts === null) {
@@ -84,8 +111,21 @@ export class SwitchRow {
     }
   }
 
+  /** Offline the toggle is disabled, described by the page's offline note. */
+  setOnline(online) {
+    this.online = online;
+    this.toggle.disabled = !online;
+    this._describe();
+  }
+
+  _describe() {
+    const ids = [this.locked ? this.lockNote.id : null, this.online ? null : "offline-note"].filter(Boolean);
+    if (ids.length) this.toggle.setAttribute("aria-describedby", ids.join(" "));
+    else this.toggle.removeAttribute("aria-describedby");
+  }
+
   async flip() {
-    if (this.pending) return;
+    if (this.pending || !this.online) return;
     if (this.locked) {
       this.lockNote.animate?.([{ opacity: 0.3 }, { opacity: 1 }], { duration: 400, iterations: 2 });
       return;

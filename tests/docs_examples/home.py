@@ -18,6 +18,9 @@ def basement():
 def wake():
     app.state["bedroom/blinds"] = "open"
 
+# A command that takes `on: bool` and a boolean path of the same name make a switch on the page.
+app.state["doorbell/enabled"] = True
+
 @app.command
 def switch_doorbell(on: bool) -> str:
     """Switch the doorbell chime on or off."""

@@ -14,7 +14,9 @@ from aiohttp import web
 
 from roost.core.version import __version__
 from roost.runtime.hub import Hub
+from roost.runtime.routes import Route, RouteProvider
 from roost.web.api import CoreApi
+from roost.web.apidocs import ApiDocs
 from roost.web.openapi import build_openapi
 from roost.web.responses import MAX_BODY_BYTES, Handler, error_reply, json_response
 
@@ -49,6 +51,7 @@ class WebServer:
         self.hub = hub
         self.settings = settings
         self.api = CoreApi(hub, settings.read_timeout_s)
+        self.docs = ApiDocs(PAGE_DIR)
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
 
@@ -68,6 +71,8 @@ class WebServer:
             add_routes = getattr(component, "add_routes", None)
             if add_routes is not None:
                 add_routes(app)
+        for route in self.routes():
+            app.router.add_route(route.method, route.path, route.handler, name=route.name or None)
         # Only a GET of its own replaces the page: raspend's compat layer takes POST /.
         if not any(
             r.method == "GET" and r.resource and r.resource.canonical == "/" for r in app.router.routes()
@@ -77,6 +82,14 @@ class WebServer:
         app.router.add_get("/static/dist/{name}", self.page_asset)
         app.router.add_static("/static", STATIC_DIR, append_version=False)
         return app
+
+    def routes(self) -> list[Route]:
+        """Return the typed routes to mount: the server's own, then each RouteProvider component's."""
+        routes = list(self.docs.routes())
+        for component in self.hub.components:
+            if isinstance(component, RouteProvider):
+                routes.extend(component.routes())
+        return routes
 
     async def start(self) -> None:
         """Bind and serve; raise OSError if the port is taken. Loop only."""
@@ -125,7 +138,7 @@ class WebServer:
 
     async def openapi(self, request: web.Request) -> web.Response:
         """Return the OpenAPI description of every route and command."""
-        extra: dict[str, Any] = {}
+        extra: dict[str, Any] = self.docs.openapi_paths()
         for component in self.hub.components:
             describe = getattr(component, "openapi_paths", None)
             if describe is not None:

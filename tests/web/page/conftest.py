@@ -27,6 +27,8 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 WAIT_MS = 10_000
 ROOT = Path(__file__).resolve().parents[3]
 ARTIFACTS = ROOT / "test-artifacts"
+# axe-core, the accessibility checker: an npm devDependency of frontend/ (make page installs it).
+AXE = ROOT / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
 
 pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="Debian's chromium is not installed")
 
@@ -108,6 +110,28 @@ async def browser(tmp_path: Path) -> AsyncIterator[Browser]:
     assert b.requests, "the page made no request at all"
     assert not outside, f"requests left 127.0.0.1: {outside}"
     assert not b.errors, f"uncaught errors in the page: {b.errors}"
+
+
+@pytest.fixture
+def axe() -> Callable[[Any], Awaitable[list[str]]]:
+    """`await axe(page)`: axe-core's serious and critical findings on the page as it is, as text."""
+    if not AXE.is_file():
+        pytest.fail("axe-core is not installed: run `make page` (it runs npm ci in frontend/)")
+    source = AXE.read_text()
+
+    async def check(page: Any) -> list[str]:
+        # Injected as inline script content: nothing is fetched, and the page's own code is untouched.
+        if not await page.evaluate("() => typeof window.axe === 'object'"):
+            await page.add_script_tag(content=source)
+        violations = await page.evaluate(
+            """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
+                .filter(v => v.impact === 'serious' || v.impact === 'critical')
+                .map(v => `${v.id} (${v.impact}): ${v.help} -- ` +
+                    v.nodes.slice(0, 4).map(n => n.target.join(' ') + ': ' + n.failureSummary.replace(/\\s+/g, ' ')).join(' | '))"""
+        )
+        return [str(v) for v in violations]
+
+    return check
 
 
 @pytest.fixture

@@ -301,11 +301,133 @@ async def test_the_page_reconnects_by_itself_after_the_server_restarts(
             await app.stop()
 
 
-@pytest.mark.parametrize("scheme", ["light", "dark"])
-async def test_phone_and_desktop_layouts_fit_and_are_saved_for_review(
-    served: App, browser: Any, shot: Any, scheme: str
+HOME = Path(__file__).resolve().parents[2] / "docs_examples" / "home.py"  # the README's program, as it is
+
+
+def readme_program(data_dir: Path) -> App:
+    """The README's own program, built but not run."""
+    source = HOME.read_text().replace("app.run()", "")
+    namespace: dict[str, Any] = {}
+    exec(compile(source, str(HOME), "exec"), namespace)  # our own README's program
+    app = namespace["app"]
+    assert isinstance(app, App)
+    app.hub.data_dir = data_dir
+    return app
+
+
+async def test_the_readme_program_shows_a_switch_for_its_boolean_command(
+    tmp_path: Path, browser: Any
 ) -> None:
-    for width, name in [(360, "phone"), (1280, "desktop")]:
+    app = readme_program(tmp_path / "data")
+    await app.start(host="127.0.0.1", port=0)
+    try:
+        page = await browser.open(app.url + "/")
+        await expect(page.locator("#conn")).to_have_attribute("data-status", "open", timeout=WAIT_MS)
+        # switch_doorbell(on: bool) and doorbell/enabled: a toggle, with no app.meta at all.
+        toggle = row(page, "doorbell/enabled").locator('[role="switch"]')
+        await expect(toggle).to_have_attribute("aria-checked", "true", timeout=WAIT_MS)
+        await toggle.click()
+        await expect(toggle).to_have_attribute("aria-checked", "false", timeout=WAIT_MS)
+        assert app.state["doorbell/enabled"] is False
+    finally:
+        await app.stop()
+
+
+async def test_a_boolean_command_pairs_only_with_a_boolean_path_of_its_name(
+    served: App, browser: Any
+) -> None:
+    served.state.update("pump", {"enabled": "yes", "on": False})  # a string is no switch state
+    served.state["heater"] = False
+
+    @served.command
+    def set_pump(on: bool, speed: int = 1) -> None:
+        """Optional arguments keep their defaults."""
+        served.state["pump/on"] = on
+
+    @served.command
+    def heater(on: bool, room: str) -> None:
+        """A second required argument: no switch, the page cannot know the room."""
+
+    page = await browser.open(served.url + "/")
+    await wait_live(page)
+    pump = row(page, "pump/on").locator('[role="switch"]')
+    await expect(pump).to_have_attribute("aria-checked", "false", timeout=WAIT_MS)
+    await pump.click()
+    await expect(pump).to_have_attribute("aria-checked", "true", timeout=WAIT_MS)
+    await expect(row(page, "pump/enabled").locator(".num")).to_have_text("yes")
+    await expect(row(page, "heater").locator(".num")).to_have_text("no")
+    await expect(row(page, "heater").locator('[role="switch"]')).to_have_count(0)
+
+
+async def test_texts_are_set_to_fit_and_times_read_as_times(served: App, browser: Any) -> None:
+    served.state.update("raspend", {"Starting Time": "Tue Dec  1 05:52:07 2026", "who": "someone"})
+    served.state["porch/since"] = "2026-12-01T05:52:07+00:00"
+    page = await browser.open(served.url + "/", width=360)
+    await wait_live(page)
+    started = row(page, "raspend/Starting Time").locator(".num")
+    await expect(started).not_to_contain_text("Tue", timeout=WAIT_MS)
+    await expect(started).to_have_text(re.compile(r"\d"))
+    await expect(started).to_have_attribute("title", "Tue Dec  1 05:52:07 2026")
+    await expect(row(page, "porch/since").locator(".value")).to_have_class(re.compile(r"\bwhen\b"))
+
+    async def size(locator: Any) -> float:
+        return float(await locator.evaluate("e => parseFloat(getComputedStyle(e).fontSize)"))
+
+    number = await size(row(page, "living_room/temperature").locator(".value"))
+    for path in ["raspend/Starting Time", "raspend/who", "porch/since"]:
+        value = row(page, path).locator(".value")
+        assert await size(value) < number, path
+        height = await value.evaluate("e => e.getBoundingClientRect().height")
+        assert height < 3 * await size(value) * 1.3, f"{path} takes {height} px"
+
+
+async def test_a_tap_on_a_value_opens_its_history(served: App, browser: Any) -> None:
+    page = await browser.open(served.url + "/")
+    await wait_live(page)
+    await row(page, "outside/temperature").locator("a.value").click()
+    await expect(page).to_have_url(re.compile(r"#charts/outside/temperature$"))
+    await expect(page.locator("#view-charts")).to_be_visible()
+    await expect(page.locator('.chip[aria-pressed="true"]')).to_have_count(1, timeout=WAIT_MS)
+    await expect(page.locator('.chip[aria-pressed="true"]')).to_have_attribute(
+        "data-path", "outside/temperature"
+    )
+    await expect(page.locator(".chart")).to_have_count(1)
+    await page.go_back()
+    await expect(page.locator("#view-home")).to_be_visible()
+
+
+async def test_home_is_grouped_ordered_and_shows_icons_by_kind(served: App, browser: Any) -> None:
+    served.meta("kitchen/temperature", group="Downstairs", order=1)
+    served.meta("living_room/temperature", group="Downstairs", order=1)
+    page = await browser.open(served.url + "/")
+    await wait_live(page)
+    first = page.locator("#cards > .card").first
+    await expect(first).to_have_attribute("data-group", "Downstairs", timeout=WAIT_MS)
+    await expect(first.locator(".row")).to_have_count(2)
+    await expect(first.locator(".card-title")).to_have_text("Downstairs")
+    # Then the card with switches, then the single readings.
+    await expect(page.locator("#cards > .card").nth(1)).to_have_attribute("data-group", "plugs")
+    await expect(row(page, "boiler/flow_temperature").locator(".kind-icon")).to_have_count(1)
+
+
+async def test_health_says_when_each_worker_runs_next(served: App, browser: Any) -> None:
+    page = await browser.open(served.url + "/#health")
+    cells = page.locator('#view-health tbody td[data-label="Next run"]')
+    await expect(cells).to_have_count(4, timeout=WAIT_MS)
+    for text in await cells.all_inner_texts():
+        assert re.fullmatch(r"in \d+ (s|min)|due now|after this run", text), text
+
+
+WIDTHS = [(360, "phone"), (1280, "desktop")]
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+async def test_every_view_fits_passes_axe_and_is_saved_for_review(
+    served: App, browser: Any, shot: Any, axe: Any, scheme: str
+) -> None:
+    served.state["raspend/Starting Time"] = "Tue Dec  1 05:52:07 2026"  # a text value, as raspend writes
+    findings: dict[str, list[str]] = {}
+    for width, name in WIDTHS:
         page = await browser.open(served.url + "/", width=width, height=780, scheme=scheme)
         await wait_live(page)
         for view in VIEWS:
@@ -314,8 +436,76 @@ async def test_phone_and_desktop_layouts_fit_and_are_saved_for_review(
             await page.wait_for_timeout(400)  # the health poll, the commands' listing, the chart
             overflow = await page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
             assert overflow <= 0, f"{view} at {width} px is {overflow} px too wide"
+            findings[f"{view} {name}"] = await axe(page)
             await shot(page, f"{view}-{name}-{scheme}")
         await page.close()
+    assert not any(findings.values()), {k: v for k, v in findings.items() if v}
+
+
+async def tab_through(page: Any) -> list[str]:
+    """Press Tab through the page; return the controls a pointer could use that Tab never reached."""
+    count = await page.evaluate(
+        """() => {
+            const all = [...document.querySelectorAll('a[href], button, input, select, textarea, summary')]
+                .filter(e => !e.disabled && e.getClientRects().length && !e.closest('[hidden]'));
+            all.forEach((e, i) => { e.dataset.kb = String(i); });
+            return all.length;
+        }"""
+    )
+    reached: set[str] = set()
+    for _ in range(count + 3):
+        await page.keyboard.press("Tab")
+        kb = await page.evaluate("() => document.activeElement?.dataset?.kb ?? null")
+        if kb is not None:
+            reached.add(kb)
+    return await page.evaluate(
+        """(reached) => [...document.querySelectorAll('[data-kb]')]
+            .filter(e => !reached.includes(e.dataset.kb))
+            .map(e => e.outerHTML.slice(0, 120))""",
+        sorted(reached),
+    )
+
+
+@pytest.mark.parametrize("view", VIEWS)
+async def test_every_control_is_reachable_by_keyboard(served: App, browser: Any, view: str) -> None:
+    page = await browser.open(served.url + f"/#{view}")
+    await expect(page.locator("#conn")).to_have_attribute("data-status", "open", timeout=WAIT_MS)
+    await page.wait_for_timeout(800)  # the listing, the health poll, the chart
+    assert await tab_through(page) == []
+
+
+async def test_offline_switches_and_forms_are_disabled_with_the_reason(
+    app: App, browser: Any, shot: Any, axe: Any
+) -> None:
+    await app.start(host="127.0.0.1", port=0)
+    pages: list[tuple[Any, str]] = []
+    try:
+        for scheme in ["light", "dark"]:
+            for width, name in WIDTHS:
+                page = await browser.open(app.url + "/", width=width, height=780, scheme=scheme)
+                await wait_live(page)
+                pages.append((page, f"{name}-{scheme}"))
+        toggle = row(pages[0][0], "plugs/tv/on").locator('[role="switch"]')
+        await expect(toggle).to_be_enabled()
+        await expect(pages[0][0].locator("#offline-note")).to_be_hidden()
+    finally:
+        await app.stop()
+    for page, name in pages:
+        await expect(page.locator("#conn")).to_have_attribute("data-status", "waiting", timeout=WAIT_MS)
+        note = page.locator("#offline-note")
+        await expect(note).to_be_visible()
+        await expect(note).to_contain_text("until the connection is back")
+        toggle = row(page, "plugs/tv/on").locator('[role="switch"]')
+        await expect(toggle).to_be_disabled()
+        await expect(toggle).to_have_attribute("aria-describedby", re.compile(r"\boffline-note\b"))
+        assert not await axe(page), name
+        await shot(page, f"offline-home-{name}")
+    page = pages[0][0]
+    await page.click('.tabs a[data-view="commands"]')
+    form = page.locator('form[data-command="switch_plug"]')
+    await expect(form.locator('button[type="submit"]')).to_be_disabled(timeout=WAIT_MS)
+    await expect(form.locator(".offline-reason")).to_be_visible()
+    await shot(page, "offline-commands-phone-light")
 
 
 CHARTED = ["living_room/temperature", "outside/temperature", "solar/power_w"]
@@ -357,9 +547,11 @@ async def test_a_year_of_history_draws_and_zooming_fetches_a_finer_tier(
         await expect(charts).to_have_count(2)  # °C and W
         await expect(charts.locator("canvas")).to_have_count(2)
         celsius = page.locator('.chart[data-unit="°C"]')
-        await expect(celsius).to_have_attribute("data-resolution", "3600")
-        assert int(await celsius.get_attribute("data-points") or 0) >= 2 * 8760  # two series, hourly
+        # A year as daily highs and lows (a band) with the mean as the line, not 8,760 hourly bars.
+        await expect(celsius).to_have_attribute("data-resolution", "86400")
+        assert 2 * 360 <= int(await celsius.get_attribute("data-points") or 0) <= 2 * 367
         await expect(celsius.locator(".legend-item")).to_have_count(2)
+        await expect(celsius.locator(".chart-info")).to_have_text("last year · daily mean and range")
         await shot(page, "year-chart-desktop")
 
         # Drag across a few days of the °C chart: the narrower window is fetched again, finer.
@@ -372,8 +564,8 @@ async def test_a_year_of_history_draws_and_zooming_fetches_a_finer_tier(
         await page.mouse.move(box["x"] + box["width"] * 0.51, y, steps=5)
         await page.mouse.up()
         await expect(view).to_have_attribute("data-fetches", "2", timeout=WAIT_MS)
-        await expect(celsius).not_to_have_attribute("data-resolution", "3600", timeout=WAIT_MS)
-        assert int(await celsius.get_attribute("data-resolution") or 3600) < 3600
+        await expect(celsius).not_to_have_attribute("data-resolution", "86400", timeout=WAIT_MS)
+        assert int(await celsius.get_attribute("data-resolution") or 86400) < 86400
         await expect(page.get_by_role("button", name="Reset zoom")).to_be_visible()
 
         # Back to the last 24 hours, which follow the present: a live value extends the line.
@@ -385,3 +577,62 @@ async def test_a_year_of_history_draws_and_zooming_fetches_a_finer_tier(
         await expect(celsius.locator(".legend-value").first).to_have_text("23.4 °C")
     finally:
         await app.stop()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+async def test_day_and_year_charts_pass_axe_and_are_saved_for_review(
+    year_of_history: Path, make_demo: Callable[[], App], browser: Any, shot: Any, axe: Any, scheme: str
+) -> None:
+    app = make_demo()
+    app.hub.data_dir = year_of_history
+    await app.start(host="127.0.0.1", port=0)
+    try:
+        await browser.context.add_init_script(
+            f"localStorage.setItem('roost.charts', JSON.stringify({{paths: {[*CHARTED, 'boiler/burner']}, range: '1y'}}))"
+        )
+        findings: dict[str, list[str]] = {}
+        for width, name in WIDTHS:
+            page = await browser.open(app.url + "/#charts", width=width, height=900, scheme=scheme)
+            view = page.locator("#view-charts")
+            await expect(view).to_have_attribute("data-rendered", "1", timeout=WAIT_MS)
+            await expect(page.locator(".chart")).to_have_count(3)  # °C, W, on/off
+            overflow = await page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 0, f"charts at {width} px are {overflow} px too wide"
+            findings[f"year {name}"] = await axe(page)
+            await shot(page, f"charts-year-{name}-{scheme}")
+            await page.click('.seg[data-range="24h"]')
+            await expect(view).to_have_attribute("data-rendered", "2", timeout=WAIT_MS)
+            await expect(page.locator('.chart[data-unit="°C"] .chart-info')).to_contain_text("last 24 h")
+            findings[f"day {name}"] = await axe(page)
+            await shot(page, f"charts-day-{name}-{scheme}")
+            # A day a year ago: the burner was not recorded then. Its legend says so instead of staying blank.
+            await page.click('.seg[data-range="1y"]')
+            await page.click('button[aria-label="Earlier"]')
+            await expect(view).to_have_attribute("data-rendered", "4", timeout=WAIT_MS)
+            await expect(page.locator('.empty-series[data-path="boiler/burner"]')).to_contain_text(
+                "nothing recorded in this range"
+            )
+            await page.close()
+        assert not any(findings.values()), {k: v for k, v in findings.items() if v}
+    finally:
+        await app.stop()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+async def test_the_api_reference_renders_filters_and_passes_axe(
+    served: App, browser: Any, shot: Any, axe: Any, scheme: str
+) -> None:
+    page = await browser.open(served.url + "/api/docs", scheme=scheme)
+    ops = page.locator("details.op")
+    await expect(ops.first).to_be_visible(timeout=WAIT_MS)
+    assert await ops.count() >= 10
+    # Commands are routes too, with their argument schema.
+    command = page.locator("details.op", has_text="/api/commands/set_target")
+    await command.locator("summary").click()
+    await expect(command).to_contain_text("target")
+    await page.fill("#filter", "history")
+    visible = page.locator("details.op:visible")
+    await expect(visible.first).to_contain_text("/api/history")
+    assert all("history" in t.lower() for t in await visible.all_inner_texts())
+    assert not await axe(page)
+    await shot(page, f"api-docs-desktop-{scheme}")
