@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from roost.testing import NeverHeld, eventually
+
 
 def free_port() -> int:
     """Return a TCP port that was free a moment ago."""
@@ -43,17 +45,20 @@ class ServerProcess:
 
     def wait_ready(self, timeout_s: float = 15.0) -> None:
         """Wait until /healthz answers, or fail with the process's output."""
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
+
+        def answers() -> bool:
             if self.proc.poll() is not None:
                 pytest.fail(f"the server exited with {self.proc.returncode}:\n{self.output()}")
             try:
                 with urllib.request.urlopen(self.url + "/healthz", timeout=1) as r:
-                    if r.status == 200:
-                        return
+                    return r.status == 200
             except OSError:
-                time.sleep(0.05)
-        pytest.fail(f"the server did not answer within {timeout_s} s:\n{self.output()}")
+                return False
+
+        try:
+            eventually(answers, timeout_s, interval_s=0.05)
+        except NeverHeld:
+            pytest.fail(f"the server did not answer within {timeout_s} s:\n{self.output()}")
 
     def terminate(self, timeout_s: float = 10.0) -> float:
         """Send SIGTERM and return how long the process took to exit."""

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from roost import App
+from roost.testing import eventually
 
 
 async def test_without_a_port_workers_run_and_nothing_listens(tmp_path: Path) -> None:
@@ -18,10 +18,7 @@ async def test_without_a_port_workers_run_and_nothing_listens(tmp_path: Path) ->
     await app.start()
     try:
         assert app.server is None and app.port is None
-        for _ in range(200):
-            if "tick" in app.state:
-                break
-            await asyncio.sleep(0.01)
+        await eventually(lambda: "tick" in app.state)
         assert app.state["tick"] is True
     finally:
         await app.stop()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -13,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from roost.testing import NeverHeld, eventually
 from support import ServerProcess, free_port
 
 PROGRAMS = Path(__file__).resolve().parent / "programs"
@@ -68,16 +68,20 @@ class RaspendProcess(ServerProcess):
 
     def wait_for(self, path: str, predicate: Any, timeout_s: float = 10.0) -> Any:
         """Poll GET `path` until `predicate(json)` holds; return that JSON."""
-        deadline = time.monotonic() + timeout_s
         last: Any = None
-        while time.monotonic() < deadline:
+
+        def holds() -> Any:
+            nonlocal last
             reply = self.get(path)
-            if reply.status == 200:
-                last = reply.json()
-                if predicate(last):
-                    return last
-            time.sleep(0.05)
-        pytest.fail(f"{path} never satisfied the condition; last {last!r}\n{self.output()}")
+            if reply.status != 200:
+                return False
+            last = reply.json()
+            return predicate(last) and (last,)
+
+        try:
+            return eventually(holds, timeout_s, interval_s=0.05)[0]
+        except NeverHeld:
+            pytest.fail(f"{path} never satisfied the condition; last {last!r}\n{self.output()}")
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time as time_module
 from datetime import time
@@ -14,6 +13,7 @@ import pytest
 from roost.compat.raspend import RaspendApplication, ScheduleRepetitionType, ThreadHandlerBase
 from roost.compat.raspend.shared import SharedDict
 from roost.runtime.workers import Every
+from roost.testing import eventually
 
 
 @pytest.fixture(autouse=True)
@@ -136,10 +136,7 @@ async def test_prepares_do_not_interleave_so_no_reader_wipes_another() -> None:
         application.createWorkerThread(Reader(name), 60)
     await application.app.start()
     try:
-        for _ in range(300):
-            if application.app.state.get("basement") == dict.fromkeys(names, 1):
-                break
-            await asyncio.sleep(0.01)
+        await eventually(lambda: application.app.state.get("basement") == dict.fromkeys(names, 1))
         assert application.getSharedDict()["basement"] == dict.fromkeys(names, 1)
         assert all(w.status.errors == 0 for w in application.app.hub.scheduler.workers.values())
     finally:

@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from roost.testing import eventually
+
 W1_SLAVE = "72 01 4b 46 7f ff 0e 10 57 : crc=57 {crc}\n72 01 4b 46 7f ff 0e 10 57 t={millis}\n"
 SENSORS = {
     "basement/party_room": "28-000000000001",
@@ -113,9 +115,7 @@ def test_scheduled_csv_writer_writes_every_second_and_stops_cleanly(raspend: Any
     csv = tmp_path / "counts.csv"
     writer = raspend("csvwriter.py", ["--csv", str(csv)])
     writer.wait_ready()
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and csv.exists() and len(csv.read_text().splitlines()) < 3:
-        time.sleep(0.1)
+    eventually(lambda: csv.exists() and len(csv.read_text().splitlines()) >= 3)
     assert writer.terminate() < 5
     lines = csv.read_text().splitlines()
     assert lines[0] == "time;counter" and lines[-1] == "stopped"  # run() returned; the program went on
@@ -132,10 +132,7 @@ def test_scheduled_csv_writer_writes_every_second_and_stops_cleanly(raspend: Any
 def test_without_a_port_nothing_is_served_and_workers_run(raspend: Any, tmp_path: Path) -> None:
     csv = tmp_path / "headless.csv"
     writer = raspend("csvwriter.py", ["--csv", str(csv)], port_to=None)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and not (csv.exists() and len(csv.read_text().splitlines()) >= 2):
-        time.sleep(0.1)
-    assert len(csv.read_text().splitlines()) >= 2
+    eventually(lambda: csv.exists() and len(csv.read_text().splitlines()) >= 2)
     assert "no HTTP server" in writer.output()
     assert writer.terminate() < 5
     assert csv.read_text().splitlines()[-1] == "stopped"
@@ -180,9 +177,7 @@ def test_publisher_posts_the_shared_dict_as_json(raspend: Any, endpoint: tuple[s
     publisher = raspend("publisher.py", ["--endpoint", url])
     publisher.wait_ready()
     publisher.wait_for("/data/publisher/last_status", lambda v: v == 200)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and len(bodies) < 3:
-        time.sleep(0.05)
+    eventually(lambda: len(bodies) >= 3)
     last = bodies[-1]
     assert last["site"] == {"name": "cellar"}  # the initial sharedDict= contents
     assert last["meter"]["power_w"] > 100

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import time
-
+from roost.testing import eventually
 from support import StartNode, http_call
 
 PROGRAM = """
@@ -26,12 +25,10 @@ PROGRAM = """
 
 def test_a_worker_running_past_its_interval_is_stuck_in_healthz_and_metrics(start_node: StartNode) -> None:
     node = start_node(PROGRAM)
-    deadline = time.monotonic() + 10
-    while True:
-        health = http_call("GET", node.url + "/healthz")[1]
-        if health["workers"]["read_sensor"]["stuck"] or time.monotonic() > deadline:
-            break
-        time.sleep(0.2)
+    health = eventually(
+        lambda: (h := http_call("GET", node.url + "/healthz")[1])["workers"]["read_sensor"]["stuck"] and h,
+        interval_s=0.2,
+    )
     worker = health["workers"]["read_sensor"]
     assert (worker["ok"], worker["stuck"], worker["stuck_after_s"]) == (False, True, 1.0)
     assert worker["running_for_s"] > 1.0

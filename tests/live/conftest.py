@@ -14,7 +14,6 @@ import json
 import os
 import socket
 import struct
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -271,16 +270,3 @@ async def probes() -> AsyncIterator[Probes]:
         opened = Probes(session)
         yield opened
         await opened.close()
-
-
-@pytest.fixture
-def eventually() -> Callable[[Callable[[], bool]], Awaitable[None]]:
-    """`await eventually(condition)`: wait until it holds (bounded by WAIT_S; not a timing assertion)."""
-
-    async def wait(condition: Callable[[], bool]) -> None:
-        deadline = time.monotonic() + WAIT_S
-        while not condition():
-            assert time.monotonic() < deadline, "condition never held"
-            await asyncio.sleep(0.01)
-
-    return wait

@@ -7,6 +7,7 @@ import asyncio
 from roost import App
 from roost.live import LiveSettings
 from roost.runtime.clock import FakeClock
+from roost.testing import eventually
 
 # Values this big fill a small socket buffer in a few writes.
 BIG = "x" * 32_768
@@ -48,7 +49,7 @@ async def test_a_reader_that_stops_does_not_delay_another(start_live, probes) ->
     assert stopped.view.seq == -1
 
 
-async def test_backlog_coalesces_per_path_then_catches_up(start_live, probes, eventually) -> None:
+async def test_backlog_coalesces_per_path_then_catches_up(start_live, probes) -> None:
     app = await start_live(**TIGHT)
     slow = await probes.raw_ws(app, rcvbuf=65_536)
     await fill_until_lagging(app)
@@ -62,7 +63,7 @@ async def test_backlog_coalesces_per_path_then_catches_up(start_live, probes, ev
     assert slow.view.snapshots == 1
 
 
-async def test_a_backlog_past_its_limit_becomes_a_snapshot(start_live, probes, eventually) -> None:
+async def test_a_backlog_past_its_limit_becomes_a_snapshot(start_live, probes) -> None:
     app = await start_live(max_pending_paths=10, **TIGHT)
     slow = await probes.raw_ws(app, rcvbuf=65_536)
     await fill_until_lagging(app)
@@ -75,7 +76,7 @@ async def test_a_backlog_past_its_limit_becomes_a_snapshot(start_live, probes, e
     assert slow.view.tree == app.state.to_dict()
 
 
-async def test_a_stuck_client_is_closed_with_a_reason(start_live, probes, eventually) -> None:
+async def test_a_stuck_client_is_closed_with_a_reason(start_live, probes) -> None:
     app = await start_live(stuck_timeout_s=0.3, **TIGHT)
     stuck = await probes.raw_ws(app)
     await fill_until_lagging(app)
@@ -86,7 +87,7 @@ async def test_a_stuck_client_is_closed_with_a_reason(start_live, probes, eventu
         assert 'roost_live_closes_total{reason="stuck"} 1' in await response.text()
 
 
-async def test_a_stuck_sse_client_is_closed_too(start_live, probes, eventually) -> None:
+async def test_a_stuck_sse_client_is_closed_too(start_live, probes) -> None:
     app = await start_live(stuck_timeout_s=0.3, **TIGHT)
     await probes.stalled_sse(app)
     await fill_until_lagging(app)
@@ -106,7 +107,7 @@ async def test_shutdown_drops_a_stalled_client(app, probes) -> None:
     await stalled.wait_closed()
 
 
-async def test_the_stuck_timeout_runs_on_the_hubs_clock(tmp_path, probes, eventually) -> None:
+async def test_the_stuck_timeout_runs_on_the_hubs_clock(tmp_path, probes) -> None:
     # Default settings (30 s), no real waiting: a fake clock moves the time the hub reads.
     clock = FakeClock()
     app = App("fake", data_dir=tmp_path, port=0, clock=clock, history=False)

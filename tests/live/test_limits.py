@@ -6,6 +6,7 @@ import aiohttp
 import pytest
 
 from roost import App
+from roost.testing import eventually
 
 
 async def test_connections_per_address_are_limited(start_live, probes) -> None:
@@ -23,7 +24,7 @@ async def test_connections_per_address_are_limited(start_live, probes) -> None:
     assert app.live.health()["refused"] == {"per_address": 2}
 
 
-async def test_a_slot_is_given_back_when_a_client_leaves(start_live, probes, eventually) -> None:
+async def test_a_slot_is_given_back_when_a_client_leaves(start_live, probes) -> None:
     app = await start_live(max_connections_per_address=1)
     first = await probes.ws(app)
     await first.close()
@@ -40,7 +41,7 @@ async def test_total_clients_are_limited(start_live, probes) -> None:
     assert info.value.status == 503
 
 
-async def test_a_message_over_the_limit_closes_with_1009(start_live, probes, eventually) -> None:
+async def test_a_message_over_the_limit_closes_with_1009(start_live, probes) -> None:
     app = await start_live(max_message_bytes=1024)
     probe = await probes.ws(app)
     await probe.next()
@@ -66,7 +67,7 @@ async def test_sse_sends_comment_pings_when_idle(start_live, probes) -> None:
     assert await probe.response.content.readline() == b": ping\n"
 
 
-async def test_a_websocket_peer_that_never_answers_pings_is_closed(start_live, probes, eventually) -> None:
+async def test_a_websocket_peer_that_never_answers_pings_is_closed(start_live, probes) -> None:
     app = await start_live(ping_interval_s=0.1)
     silent = await probes.raw_ws(app)  # reads nothing, so never answers a ping
     await eventually(lambda: app.live.counters.closes["no_pong"] == 1)

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from roost.store import HistoryStore
+from roost.testing import NeverHeld, eventually
 
 from .conftest import BERLIN
 
@@ -51,13 +52,10 @@ def run_until_committed(roost_process: Any, tmp_path: Path, at_least: int) -> tu
     program.write_text(PROGRAM)
     proc = roost_process(["run", str(program)], tmp_path)
     proc.wait_ready()
-    deadline = time.monotonic() + 60
-    seen = committed_seq(proc.url)
-    while seen < at_least:
-        if time.monotonic() > deadline:
-            pytest.fail(f"only {seen} changes committed:\n{proc.output()}")
-        time.sleep(0.05)
-        seen = committed_seq(proc.url)
+    try:
+        seen = eventually(lambda: (n := committed_seq(proc.url)) >= at_least and n, 60, interval_s=0.05)
+    except NeverHeld as exc:
+        pytest.fail(f"{exc}\n{proc.output()}")
     return proc, seen
 
 
