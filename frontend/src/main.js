@@ -104,6 +104,7 @@ function useCommands() {
 }
 
 live = connect({
+  client: "page", // labels our calls for the server's listeners (a label only)
   onState(state, info) {
     if (info.snapshot && live.boot !== bootSeen) {
       // A new server run (or the first): its paths and commands may differ.

@@ -198,15 +198,23 @@ class App:
         self.hub.set_meta(pattern, **fields)
 
     @overload
-    def command(self, func: F, *, name: str | None = None) -> F: ...
+    def command(self, func: F, *, name: str | None = None, scope: str = "control") -> F: ...
     @overload
-    def command(self, func: None = None, *, name: str | None = None) -> Callable[[F], F]: ...
+    def command(
+        self, func: None = None, *, name: str | None = None, scope: str = "control"
+    ) -> Callable[[F], F]: ...
 
-    def command(self, func: F | None = None, *, name: str | None = None) -> F | Callable[[F], F]:
-        """Expose a function or bound method as a command (usable bare or with `name=`)."""
+    def command(
+        self, func: F | None = None, *, name: str | None = None, scope: str = "control"
+    ) -> F | Callable[[F], F]:
+        """Expose a function or bound method as a command (usable bare or with `name=`, `scope=`).
+
+        `scope` is what a caller needs to run it: `"control"` (the default), `"admin"`
+        for settings and the like, or `"read"` for a command that changes nothing.
+        """
 
         def register(f: F) -> F:
-            self.hub.commands.add(f, name)
+            self.hub.commands.add(f, name, scope)
             return f
 
         return register(func) if func is not None else register

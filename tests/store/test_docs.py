@@ -6,7 +6,7 @@ import dataclasses
 from pathlib import Path
 
 from roost import App, HistorySettings
-from roost.store.routes import openapi_paths
+from roost.store.routes import history_paths
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "history.md").read_text()
 
@@ -24,5 +24,5 @@ async def test_every_metric_is_documented(served: App) -> None:
 
 
 def test_every_query_parameter_is_documented() -> None:
-    for parameter in openapi_paths()["/api/history"]["get"]["parameters"]:
+    for parameter in history_paths()["/api/history"]["get"]["parameters"]:
         assert f"`{parameter['name']}`" in DOC, parameter["name"]

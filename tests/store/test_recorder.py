@@ -53,7 +53,7 @@ def recorder(app: App) -> Recorder:
 
 
 async def raw(app: App, path: str) -> Series:
-    await recorder(app).flush()
+    await recorder(app).aflush()
     (series,) = await recorder(app).aquery(path, T0 - 3600, "+1d", resolution="raw")
     return series
 
@@ -85,7 +85,7 @@ async def test_patterns_and_record_metadata_choose_paths(app: App) -> None:
     app.state.update(
         {"rooms": {"bath": {"t": 1, "humidity": 60, "setpoint": 21}}, "outside": {"t": 5, "wind": 3}}
     )
-    await recorder(app).flush()
+    await recorder(app).aflush()
     assert recorder(app).paths() == ["outside/t", "rooms/bath/t"]
 
 
@@ -125,7 +125,7 @@ async def test_samples_are_committed_every_commit_interval(app: App, clock: Fake
     await clock.advance(14)
     assert (rec.buffered, stats.samples_written, stats.commits) == (1, 0, 0)
     await clock.advance(1)  # the timer's flush takes the buffer to the writer
-    assert await rec.flush() == 0  # waits for that flush; nothing is left for this one
+    assert await rec.aflush() == 0  # waits for that flush; nothing is left for this one
     assert (rec.buffered, stats.samples_written, stats.commits) == (0, 1, 1)
     assert rec.committed_seq == app.state.seq
 
@@ -160,6 +160,15 @@ async def test_blocking_calls_refuse_to_run_on_the_loop(app: App) -> None:
         recorder(app).query("t")
     with pytest.raises(RuntimeError, match="aingest"):
         recorder(app).ingest([("t", T0, 1.0)])
+    with pytest.raises(RuntimeError, match="aflush"):
+        recorder(app).flush()
+
+
+async def test_a_thread_flushes_with_the_plain_name(app: App) -> None:
+    app.state["t"] = 1.5
+    assert await asyncio.to_thread(recorder(app).flush, 5) == 1
+    with pytest.warns(DeprecationWarning, match="flush"):
+        assert await asyncio.to_thread(recorder(app).flush_threadsafe, 5) == 0
 
 
 async def test_programs_ingest_old_samples(app: App) -> None:
@@ -238,7 +247,7 @@ async def test_max_buffered_bounds_memory_while_commits_fail(app: App, clock: Fa
 async def test_health_reads_the_hubs_clock(app: App, clock: FakeClock) -> None:
     rec = recorder(app)
     app.state["t"] = 1.0
-    await rec.flush()
+    await rec.aflush()
     assert rec.health()["last_commit_age_s"] == 0
     await clock.advance(10)  # shorter than the commit interval: no commit in between
     assert rec.health()["last_commit_age_s"] == 10
@@ -255,7 +264,7 @@ async def test_the_recorder_is_the_history_consumer(app: App) -> None:
 
 async def rec_flush_and_wait(app: App) -> None:
     await asyncio.sleep(0)
-    await recorder(app).flush()
+    await recorder(app).aflush()
 
 
 class WritesWhenStopping(Component):

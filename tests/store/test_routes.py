@@ -22,7 +22,7 @@ async def recorded(served: App) -> App:
     await served.history.aingest([("rooms/kitchen/t", start + 60 * i, 20 + i / 100) for i in range(120)])
     served.state["rooms/kitchen/name"] = "Kitchen"
     served.state["rooms/kitchen/t"] = 21.5
-    await served.history.flush()
+    await served.history.aflush()
     return served
 
 
@@ -62,7 +62,7 @@ async def test_several_paths_and_the_budget(recorded: App, http: aiohttp.ClientS
 async def test_csv_is_streamed(recorded: App, http: aiohttp.ClientSession) -> None:
     recorded.state['odd/a,"b"'] = 1.5  # keys may hold commas and quotes
     assert recorded.history is not None
-    await recorded.history.flush()
+    await recorded.history.aflush()
     query = "path=rooms/kitchen/t&path=odd/a,%22b%22&from=-3h&format=csv&resolution=5m"
     async with http.get("/api/history?" + query) as r:
         assert r.status == 200 and r.content_type == "text/csv"

@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from roost.core.caller import Scope
 from roost.core.errors import InvalidArguments
 from roost.core.tree import same
 
@@ -60,12 +61,15 @@ class CommandSpec:
     doc: str
     is_async: bool
     extra_args: bool = False
+    # What a caller needs to run it: switching things is `control`; settings are `admin`.
+    scope: Scope = Scope.CONTROL
 
     def describe(self) -> dict[str, Any]:
         """Return the JSON listing of this command."""
         return {
             "name": self.name,
             "doc": self.doc,
+            "scope": self.scope.label,
             "args": [p.describe() for p in self.params],
         }
 
@@ -79,8 +83,15 @@ class CommandSpec:
         }
 
 
-def build_spec(func: Callable[..., Any], name: str | None = None) -> CommandSpec:
-    """Return the spec of `func`; raise TypeError for parameters no caller could fill."""
+def build_spec(
+    func: Callable[..., Any], name: str | None = None, scope: Scope | str = Scope.CONTROL
+) -> CommandSpec:
+    """Return the spec of `func`; raise TypeError for parameters no caller could fill.
+
+    `scope` is what a caller needs to run it (`"read"`, `"control"` or `"admin"`);
+    ValueError names the choices for any other.
+    """
+    needed = Scope.parse(scope)
     target = func.__func__ if inspect.ismethod(func) else func
     try:
         hints = typing.get_type_hints(target, include_extras=False)
@@ -109,6 +120,7 @@ def build_spec(func: Callable[..., Any], name: str | None = None) -> CommandSpec
         doc=doc,
         is_async=inspect.iscoroutinefunction(func),
         extra_args=extra,
+        scope=needed,
     )
 
 

@@ -6,6 +6,7 @@
     │   ├── InvalidValue (400 invalid_value)
     │   └── MalformedJSON (400 malformed_json)
     ├── CommandError (400 command_error)      raised by user commands on purpose
+    ├── Forbidden (403 forbidden)              the caller's scope is too small
     ├── NotFound (404 not_found)
     │   ├── UnknownPath (404 unknown_path)     also a KeyError, as a mapping's should be
     │   └── UnknownCommand (404 unknown_command)
@@ -73,6 +74,17 @@ class CommandError(RoostError):
 
     status = 400
     code = "command_error"
+
+
+class Forbidden(RoostError):
+    """The caller lacks the scope a route or command needs."""
+
+    status = 403
+    code = "forbidden"
+
+    def __init__(self, message: str, needed: str, **details: Any) -> None:
+        super().__init__(message, needed=needed, **details)
+        self.needed = needed
 
 
 class NotFound(RoostError):

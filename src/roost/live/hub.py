@@ -32,9 +32,11 @@ from roost.live.sse import serve_events
 from roost.live.subscription import Subscription
 from roost.live.websocket import serve_websocket
 from roost.runtime.clock import Clock
+from roost.runtime.commands import CommandRegistry
 from roost.runtime.component import Component
 from roost.runtime.consumer import Consumer
 from roost.runtime.hub import Hub
+from roost.runtime.routes import Route
 from roost.runtime.state import Change, StateTree
 
 log = logging.getLogger(__name__)
@@ -79,6 +81,11 @@ class LiveHub(Component):
         """The hub's clock: stall and ping timing read it."""
         return self.hub.clock
 
+    @property
+    def commands(self) -> CommandRegistry:
+        """The commands WebSocket peers call."""
+        return self.hub.commands
+
     # -- lifecycle -----------------------------------------------------------
 
     async def start(self) -> None:
@@ -113,25 +120,26 @@ class LiveHub(Component):
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=SHUTDOWN_GRACE_S)
 
-    def add_routes(self, app: web.Application) -> None:
-        """Register the live routes on the web server's app."""
-        app.router.add_get("/api/live", self._serve_websocket)
-        app.router.add_get("/api/events", self._serve_events)
-        # Before aiohttp waits for handlers to finish, or live ones would hold it up.
-        app.on_shutdown.append(self._on_shutdown)
+    def routes(self) -> list[Route]:
+        """Return the live routes: reading the stream needs `read`; each call checks its command's scope."""
+        return [
+            Route("GET", "/api/live", self._serve_websocket),
+            Route("GET", "/api/events", self._serve_events),
+        ]
 
     def openapi_paths(self) -> dict[str, Any]:
         """Return the OpenAPI path items of the live routes."""
         return live_paths()
+
+    async def close_connections(self) -> None:
+        """Close every live client as the web server shuts down. Loop only."""
+        await self.close_all("shutdown")
 
     async def _serve_websocket(self, request: web.Request) -> web.StreamResponse:
         return await serve_websocket(self, request)
 
     async def _serve_events(self, request: web.Request) -> web.StreamResponse:
         return await serve_events(self, request)
-
-    async def _on_shutdown(self, app: web.Application) -> None:
-        await self.close_all("shutdown")
 
     # -- clients -------------------------------------------------------------
 

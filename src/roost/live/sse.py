@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import random
-from typing import TYPE_CHECKING
 
 from aiohttp import HttpVersion11, web
 
 from roost.core.errors import BadRequest
 from roost.live.client import Client
 from roost.live.framing import sse_comment, sse_event
+from roost.live.host import LiveHost
 from roost.live.params import event_id, parse_params
-
-if TYPE_CHECKING:
-    from roost.live.hub import LiveHub
 
 # EventSource reconnects by itself after this long (ms). The spread keeps a
 # restarted server from being hit by every browser in the same instant.
@@ -26,7 +23,7 @@ class EventStreamClient(Client):
 
     kind = "sse"
 
-    def __init__(self, host: LiveHub, transport: asyncio.Transport, address: str):
+    def __init__(self, host: LiveHost, transport: asyncio.Transport, address: str):
         super().__init__(host, transport, address, None)
         self.boot = host.boot
         self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -57,7 +54,7 @@ class EventStreamClient(Client):
                 self.host.watch(self)  # so that a peer that stopped reading is found stuck
 
 
-async def serve_events(host: LiveHub, request: web.Request) -> web.StreamResponse:
+async def serve_events(host: LiveHost, request: web.Request) -> web.StreamResponse:
     """Stream a snapshot or the missed changes, then every change, until the peer leaves."""
     settings = host.settings
     query = request.query

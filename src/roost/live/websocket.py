@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
 
 from aiohttp import WSCloseCode, WSMsgType, web
 from aiohttp.http_websocket import WebSocketError
 
+from roost.core.caller import Caller
 from roost.core.errors import BadRequest, RoostError, TooManyRequests
 from roost.live.client import Client
 from roost.live.framing import websocket_text
+from roost.live.host import LiveHost
 from roost.live.messages import (
     BadMessage,
     Call,
@@ -24,9 +25,7 @@ from roost.live.messages import (
 )
 from roost.live.params import parse_params
 from roost.live.subscription import parse_subscription
-
-if TYPE_CHECKING:
-    from roost.live.hub import LiveHub
+from roost.runtime.routes import caller_of
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +38,19 @@ class WebSocketClient(Client):
 
     kind = "ws"
 
-    def __init__(self, host: LiveHub, ws: web.WebSocketResponse, transport: asyncio.Transport, address: str):
+    def __init__(
+        self,
+        host: LiveHost,
+        ws: web.WebSocketResponse,
+        transport: asyncio.Transport,
+        address: str,
+        caller: Caller,
+    ):
         super().__init__(host, transport, address, None)
         self.live = host
         self.ws = ws
+        # Who opened the connection; each of its calls runs as this caller.
+        self.caller = caller
         self.calls: set[asyncio.Task[None]] = set()
 
     def frame_data(self, payload: bytes, seq: int) -> bytes:
@@ -90,7 +98,7 @@ class WebSocketClient(Client):
 
     async def _call(self, call: Call) -> None:
         try:
-            result = await self.live.hub.commands.call(call.command, call.args)
+            result = await self.live.commands.acall(call.command, call.args, self.caller)
             reply, kind = result_message(call.id, result), "result"
         except RoostError as exc:
             reply, kind = error_message(call.id, exc), "error"
@@ -101,7 +109,7 @@ class WebSocketClient(Client):
         self.send_control(reply, kind)
 
 
-async def serve_websocket(host: LiveHub, request: web.Request) -> web.StreamResponse:
+async def serve_websocket(host: LiveHost, request: web.Request) -> web.StreamResponse:
     """Upgrade to WebSocket, send a snapshot or the missed changes, then stream and answer calls."""
     settings = host.settings
     query = request.query
@@ -125,7 +133,7 @@ async def serve_websocket(host: LiveHub, request: web.Request) -> web.StreamResp
         transport = request.transport
         if transport is None:  # gone during the handshake
             return ws
-        client = WebSocketClient(host, ws, transport, address)
+        client = WebSocketClient(host, ws, transport, address, caller_of(request))
         client.subscription = params.subscription
         host.register(client, params.since, params.boot)
         reason = "client"

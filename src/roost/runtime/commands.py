@@ -1,5 +1,10 @@
 """The command registry: register typed callables, list them, call them from any transport.
 
+Every call carries its `Caller`; the registry checks the command's scope against
+it in this one place, and tells listeners (the audit log, device events) how
+each call ended. `acall` is the coroutine for the loop; `call` blocks, for
+threads (see runtime/blocking.py for the convention).
+
 One command can never take what the others need. Each has at most
 `max_in_flight` calls running or queued (a call beyond it is refused with
 TooManyRequests, 429); a caller waits `timeout_s` at most (CommandTimeout,
@@ -13,16 +18,49 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
+import warnings
 from collections.abc import Callable, Mapping
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
+from roost.core.caller import PROGRAM, Caller, Scope
 from roost.core.commands import CommandSpec, build_spec, check_arguments
-from roost.core.errors import CommandTimeout, RoostError, TooManyRequests, UnknownCommand
+from roost.core.errors import (
+    CommandTimeout,
+    Forbidden,
+    InvalidArguments,
+    RoostError,
+    TooManyRequests,
+    UnknownCommand,
+)
 from roost.core.metrics import Metric
+from roost.runtime.blocking import refuse_on_loop
+from roost.runtime.clock import Clock, SystemClock
 from roost.runtime.threads import DaemonPool
 
 log = logging.getLogger(__name__)
+
+Outcome = Literal["ok", "error", "timeout", "forbidden", "invalid", "refused", "cancelled"]
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    """One finished command call, as listeners see it.
+
+    `args` are the arguments as the caller sent them; `ts` is when the call began
+    (epoch seconds, on the hub's clock); `error` is the error message ("" when ok).
+    """
+
+    command: str
+    args: Mapping[str, Any] = field(repr=False)
+    caller: Caller
+    outcome: Outcome
+    ts: float
+    duration_s: float
+    error: str = ""
+
+
+CallListener = Callable[[CallRecord], None]
 
 
 class CommandRegistry:
@@ -34,20 +72,29 @@ class CommandRegistry:
         max_threads: int = 8,
         max_in_flight: int = 4,
         hard_max_threads: int = 32,
+        clock: Clock | None = None,
     ) -> None:
         if max_in_flight < 1:
             raise ValueError("max_in_flight must be at least 1")
         self.timeout_s = timeout_s
         self.max_in_flight = max_in_flight
+        self.clock = clock or SystemClock()
         self._specs: dict[str, CommandSpec] = {}
         self._pool = DaemonPool("roost-cmd", max_threads, hard_max_threads)
         self._async_in_flight: dict[str, int] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._listeners: tuple[CallListener, ...] = ()
         self.calls: dict[tuple[str, str], int] = {}
 
-    def add(self, func: Callable[..., Any], name: str | None = None) -> CommandSpec:
-        """Register `func` (a function or bound method) under `name` or its own name."""
-        spec = build_spec(func, name)
+    def add(
+        self, func: Callable[..., Any], name: str | None = None, scope: Scope | str = Scope.CONTROL
+    ) -> CommandSpec:
+        """Register `func` (a function or bound method) under `name` or its own name.
+
+        `scope` is what a caller needs to run it: `control` (the default) or `admin`
+        for settings; `read` for commands that change nothing.
+        """
+        spec = build_spec(func, name, scope)
         if spec.name in self._specs:
             raise ValueError(f"a command named {spec.name!r} is already registered")
         self._specs[spec.name] = spec
@@ -75,45 +122,97 @@ class CommandRegistry:
         """Remember the loop so that threads can call commands through it."""
         self._loop = loop
 
-    async def call(self, name: str, args: Mapping[str, Any]) -> Any:
-        """Check `args` against the command and run it; raise a RoostError on failure. Loop only."""
+    def listen(self, listener: CallListener) -> Callable[[], None]:
+        """Call `listener(record)` after every call of a known command; return the unsubscribe function.
+
+        Listeners run on the loop and see refused calls too (outcome `forbidden` or `invalid`). They must
+        not block; an exception in one is logged and the others still run.
+        """
+        self._listeners = (*self._listeners, listener)
+
+        def unsubscribe() -> None:
+            self._listeners = tuple(x for x in self._listeners if x is not listener)
+
+        return unsubscribe
+
+    async def acall(self, name: str, args: Mapping[str, Any], caller: Caller = PROGRAM) -> Any:
+        """Check `caller`'s scope and `args`, run the command, return its result. Loop only.
+
+        Raises UnknownCommand, Forbidden (the caller lacks the command's scope),
+        InvalidArguments, TooManyRequests (too many calls of it in flight),
+        CommandTimeout, or a RoostError for a command that failed.
+        """
         spec = self.get(name)
-        kwargs = check_arguments(spec, args)
-        if self.in_flight(name) >= self.max_in_flight:
-            key = (name, "refused")
-            self.calls[key] = self.calls.get(key, 0) + 1
-            raise TooManyRequests(
-                f"command {name!r} already has {self.max_in_flight} calls in flight, its limit; "
-                "retry once one has finished",
-                command=name,
-                limit=self.max_in_flight,
-            )
-        started = time.monotonic()
-        outcome = "error"
+        ts = self.clock.time()
+        started = self.clock.monotonic()
+        try:
+            if not caller.allows(spec.scope):
+                raise Forbidden(
+                    f"command {name!r} needs the {spec.scope.label} scope; "
+                    f"this caller has {caller.scope.label}",
+                    spec.scope.label,
+                    command=name,
+                )
+            kwargs = check_arguments(spec, args)
+            if self.in_flight(name) >= self.max_in_flight:
+                raise TooManyRequests(
+                    f"command {name!r} already has {self.max_in_flight} calls in flight, its limit; "
+                    "retry once one has finished",
+                    command=name,
+                    limit=self.max_in_flight,
+                )
+            result = await self._run(spec, kwargs)
+        except BaseException as exc:
+            self._finished(name, args, caller, _outcome(exc), ts, started, str(exc))
+            raise
+        self._finished(name, args, caller, "ok", ts, started, "")
+        return result
+
+    def call(
+        self,
+        name: str,
+        args: Mapping[str, Any],
+        caller: Caller = PROGRAM,
+        timeout_s: float | None = None,
+    ) -> Any:
+        """`acall`, from a worker thread: run the command on the loop and wait for its result.
+
+        Not on the loop (it refuses: waiting there would block the loop that must run it).
+        """
+        refuse_on_loop(f"commands.call({name!r})", "commands.acall(...)")
+        if self._loop is None:
+            raise RoostError("commands can be called from threads only while the app runs")
+        fut = asyncio.run_coroutine_threadsafe(self.acall(name, args, caller), self._loop)
+        return fut.result(timeout_s if timeout_s is not None else self.timeout_s + 1)
+
+    def call_threadsafe(self, name: str, args: Mapping[str, Any], timeout_s: float | None = None) -> Any:
+        """Deprecated: `call` is the thread-safe one now."""
+        warnings.warn(
+            "commands.call_threadsafe() is now commands.call(); on the loop use `await commands.acall()`",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.call(name, args, PROGRAM, timeout_s)
+
+    async def _run(self, spec: CommandSpec, kwargs: dict[str, Any]) -> Any:
         deadline = asyncio.timeout(self.timeout_s)
         try:
             async with deadline:
                 if spec.is_async:
-                    result = await self._run_async(name, spec.func(**kwargs))
-                else:
-                    result = await self._pool.run(lambda: spec.func(**kwargs), name)
-            outcome = "ok"
-            return result
+                    return await self._run_async(spec.name, spec.func(**kwargs))
+                return await self._pool.run(lambda: spec.func(**kwargs), spec.name)
         except TimeoutError as exc:
             # Only our deadline is a command timeout; a TimeoutError the command raised
             # itself (a device that did not answer) is the command failing.
             if not deadline.expired():
-                raise _failed(name, exc) from None
-            outcome = "timeout"
-            raise CommandTimeout(f"command {name!r} did not finish within {self.timeout_s:g} s") from None
+                raise _failed(spec.name, exc) from None
+            raise CommandTimeout(
+                f"command {spec.name!r} did not finish within {self.timeout_s:g} s"
+            ) from None
         except RoostError:
             raise
         except Exception as exc:
-            raise _failed(name, exc) from None
-        finally:
-            key = (name, outcome)
-            self.calls[key] = self.calls.get(key, 0) + 1
-            log.debug("command %s %s in %.1f ms", name, outcome, (time.monotonic() - started) * 1e3)
+            raise _failed(spec.name, exc) from None
 
     async def _run_async(self, name: str, coro: Any) -> Any:
         self._async_in_flight[name] = self._async_in_flight.get(name, 0) + 1
@@ -142,15 +241,29 @@ class CommandRegistry:
             "timeout_s": self.timeout_s,
         }
 
-    def call_threadsafe(self, name: str, args: Mapping[str, Any], timeout_s: float | None = None) -> Any:
-        """Call a command from a worker thread and wait for its result. Not from the loop."""
-        if self._loop is None:
-            raise RoostError("commands can be called from threads only while the app runs")
-        if _on_loop(self._loop):
-            # Waiting here would block the very loop that must run the command.
-            raise RuntimeError("call_threadsafe() is for threads; on the loop use `await call(...)`")
-        fut = asyncio.run_coroutine_threadsafe(self.call(name, args), self._loop)
-        return fut.result(timeout_s if timeout_s is not None else self.timeout_s + 1)
+    def _finished(
+        self,
+        name: str,
+        args: Mapping[str, Any],
+        caller: Caller,
+        outcome: Outcome,
+        ts: float,
+        started: float,
+        error: str,
+    ) -> None:
+        key = (name, outcome)
+        self.calls[key] = self.calls.get(key, 0) + 1
+        duration_s = self.clock.monotonic() - started
+        log.debug("command %s %s in %.1f ms (%s)", name, outcome, duration_s * 1e3, caller.describe())
+        if not self._listeners:
+            return
+        sent = dict(args) if isinstance(args, Mapping) else {}
+        record = CallRecord(name, sent, caller, outcome, ts, duration_s, error)
+        for listener in self._listeners:
+            try:
+                listener(record)
+            except Exception:
+                log.exception("command listener %r failed", listener)
 
     def metrics(self) -> list[Metric]:
         """Return the call counters by command and outcome, and the threads stuck and in use."""
@@ -178,6 +291,20 @@ class CommandRegistry:
         self._pool.close()
 
 
+def _outcome(exc: BaseException) -> Outcome:
+    if isinstance(exc, Forbidden):
+        return "forbidden"
+    if isinstance(exc, InvalidArguments):
+        return "invalid"
+    if isinstance(exc, CommandTimeout):
+        return "timeout"
+    if isinstance(exc, TooManyRequests):
+        return "refused"
+    if isinstance(exc, asyncio.CancelledError):
+        return "cancelled"
+    return "error"
+
+
 _MAX_MESSAGE_CHARS = 500
 
 
@@ -191,10 +318,3 @@ def _failed(name: str, exc: Exception) -> RoostError:
     if len(said) > _MAX_MESSAGE_CHARS:
         said = said[:_MAX_MESSAGE_CHARS] + "..."
     return RoostError(f"command {name!r} raised {kind}" + (f": {said}" if said else ""), exception=kind)
-
-
-def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:
-    try:
-        return asyncio.get_running_loop() is loop
-    except RuntimeError:
-        return False

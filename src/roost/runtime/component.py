@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from roost.core.metrics import Metric
+from roost.runtime.routes import Route
 
 
 class Component:
     """A feature with a lifecycle: started after the hub, stopped before it, in reverse order.
 
-    Subclasses override what they need. A component that serves HTTP routes also
-    defines `add_routes(web_app)`, and may describe them in `openapi_paths()`;
-    the web server looks for those.
+    Subclasses override what they need. A component that serves HTTP returns its
+    `Route`s from `routes()` and describes them in `openapi_paths()`; the web
+    server mounts them (so every Component is a `RouteProvider` and an
+    `OpenApiProvider`, and mypy checks each override's types).
     """
 
     name = "component"
@@ -22,6 +25,21 @@ class Component:
 
     async def stop(self) -> None:
         """Stop and flush; every change up to the final seq has been delivered. Loop only."""
+
+    def routes(self) -> Sequence[Route]:
+        """Return the HTTP routes this component serves (none by default)."""
+        return ()
+
+    def openapi_paths(self) -> dict[str, Any]:
+        """Return OpenAPI path items describing `routes()`, keyed by path."""
+        return {}
+
+    async def close_connections(self) -> None:
+        """End long-lived HTTP responses (live streams) as the web server shuts down. Loop only.
+
+        Called before the server waits for its handlers to finish, which a stream
+        that never ends by itself would otherwise hold up.
+        """
 
     def health(self) -> dict[str, Any]:
         """Return this component's entry in /healthz (`{"ok": bool, ...}`)."""

@@ -50,7 +50,9 @@ class Hub:
         self.tz = tz
         self.data_dir = data_dir
         self.state = StateTree(clock, buffer_size)
-        self.commands = CommandRegistry(timeout_s=command_timeout_s, max_in_flight=command_max_in_flight)
+        self.commands = CommandRegistry(
+            timeout_s=command_timeout_s, max_in_flight=command_max_in_flight, clock=clock
+        )
         self.scheduler = Scheduler(clock, worker_stuck_after_s)
         # Memory, open files, threads and loop lag; App sets its memory limit.
         self.process = ProcessMonitor()

@@ -14,13 +14,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import warnings
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-
-from aiohttp import web
 
 from roost.core.errors import Unavailable
 from roost.core.meta import MetaRule
@@ -28,14 +27,16 @@ from roost.core.metrics import Metric
 from roost.core.paths import compile_pattern, matches_any
 from roost.core.timespec import parse_instant
 from roost.core.tree import iter_leaves
+from roost.runtime.blocking import refuse_on_loop
 from roost.runtime.component import Component
 from roost.runtime.consumer import Consumer
 from roost.runtime.hub import Hub
+from roost.runtime.routes import Route
 from roost.runtime.state import Change
-from roost.store import routes
 from roost.store.engine import Sample
 from roost.store.query import Series
 from roost.store.retained import Pending, RetainedValues
+from roost.store.routes import history_paths, history_routes
 from roost.store.settings import HistorySettings
 from roost.store.store import DEFAULT_POINTS, HistoryStore, UnknownSeries, normal_path, sample_value
 from roost.store.writer import Append
@@ -47,14 +48,6 @@ _FIRST_PURGE_S = 60.0
 _SWITCH_WORDS = {"on": 1.0, "off": 0.0, "true": 1.0, "false": 0.0}
 
 TimeArg = float | int | str | datetime
-
-
-def _on_loop() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,8 +62,9 @@ class _Rule:
 class Recorder(Component):
     """Records numeric and boolean state into SQLite; `app.history` is the one an App adds.
 
-    Thread-safe unless a method says "Loop only.". The blocking methods (`query`,
-    `ingest`) are for worker threads and programs; on the loop use `aquery`, `aingest`.
+    Thread-safe unless a method says "Loop only.". As everywhere in roost, the plain
+    names (`query`, `ingest`, `flush`) block, for worker threads and programs; on the
+    loop await their twins (`aquery`, `aingest`, `aflush`).
     """
 
     name = "history"
@@ -244,7 +238,7 @@ class Recorder(Component):
             elif self._rule(path) is not None:
                 self._record(path, now_ms, number)
 
-    async def flush(self) -> int:
+    async def aflush(self) -> int:
         """Commit every buffered sample now; return how many were committed. Loop only."""
         return await self._flush(final=False)
 
@@ -295,18 +289,29 @@ class Recorder(Component):
         extra = None if kept is None else kept.writer()
         return await asyncio.shield(asyncio.wrap_future(store.submit(Append(batch, now_ms, extra))))
 
-    def flush_threadsafe(self, timeout_s: float | None = None) -> int:
-        """Commit every buffered sample now, from any thread but the loop's."""
+    def flush(self, timeout_s: float | None = None) -> int:
+        """`aflush`, from a thread: commit every buffered sample now and wait. Not on the loop."""
+        refuse_on_loop("app.history.flush()", "app.history.aflush()")
         loop = self.hub.loop
         if loop is None:
             raise Unavailable("history is not running")
-        return asyncio.run_coroutine_threadsafe(self.flush(), loop).result(timeout_s)
+        return asyncio.run_coroutine_threadsafe(self.aflush(), loop).result(timeout_s)
+
+    def flush_threadsafe(self, timeout_s: float | None = None) -> int:
+        """Deprecated: `flush` is the thread-safe one now."""
+        warnings.warn(
+            "app.history.flush_threadsafe() is now app.history.flush(); "
+            "on the loop use `await app.history.aflush()`",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.flush(timeout_s)
 
     async def _flush_loop(self) -> None:
         while True:
             await self.hub.clock.sleep(self.settings.commit_interval_s)
             try:
-                await self.flush()
+                await self.aflush()
             except Unavailable:
                 return
             except Exception as exc:  # the writer has logged the traceback
@@ -342,8 +347,7 @@ class Recorder(Component):
         that is in the state tree gives an empty series; one in neither raises
         UnknownSeries. Blocks on disk: call it from a thread, or `aquery` on the loop.
         """
-        if _on_loop():
-            raise RuntimeError("Recorder.query blocks; on the event loop use `await aquery(...)`")
+        refuse_on_loop("app.history.query()", "app.history.aquery(...)")
         started = self.hub.clock.monotonic()
         wanted = [paths] if isinstance(paths, str) else list(paths)
         store = self.store
@@ -376,8 +380,7 @@ class Recorder(Component):
         For programs that fetch history from elsewhere (a logger's memory, a web
         service). Blocks until committed: call it from a thread, or `aingest`.
         """
-        if _on_loop():
-            raise RuntimeError("Recorder.ingest blocks; on the event loop use `await aingest(...)`")
+        refuse_on_loop("app.history.ingest()", "app.history.aingest(...)")
         return self.store.ingest(samples, self.hub.clock.time())
 
     async def aingest(self, samples: Iterable[tuple[str, float, Any]]) -> int:
@@ -514,10 +517,10 @@ class Recorder(Component):
 
     # -- HTTP ---------------------------------------------------------------------
 
-    def add_routes(self, app: web.Application) -> None:
+    def routes(self) -> list[Route]:
         """Serve `GET /api/history`."""
-        routes.add_routes(app, self)
+        return history_routes(self)
 
     def openapi_paths(self) -> dict[str, Any]:
         """Describe `GET /api/history`."""
-        return routes.openapi_paths()
+        return history_paths()

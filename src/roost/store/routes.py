@@ -2,24 +2,44 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 from aiohttp import web
 
 from roost.core import codec
 from roost.core.errors import BadRequest, InvalidValue
 from roost.core.timespec import parse_instant
+from roost.runtime.hub import Hub
+from roost.runtime.routes import Route
 from roost.store.query import Series
 from roost.store.store import DEFAULT_POINTS, MAX_POINTS
-
-if TYPE_CHECKING:
-    from roost.store.recorder import Recorder
 
 _CSV_ROWS_PER_WRITE = 2000
 
 
-def add_routes(app: web.Application, recorder: Recorder) -> None:
-    """Register the history routes of `recorder` on `app`."""
+class HistorySource(Protocol):
+    """What the history route reads from (the Recorder); a protocol, so that this module never imports it."""
+
+    @property
+    def hub(self) -> Hub:
+        """The hub whose clock and time zone read `from` and `to`."""
+        ...
+
+    async def aquery(
+        self,
+        paths: str | Sequence[str],
+        start: float,
+        end: float,
+        points: int,
+        resolution: str | int | None,
+    ) -> list[Series]:
+        """Return each path over `[start, end)`. Loop only."""
+        ...
+
+
+def history_routes(recorder: HistorySource) -> list[Route]:
+    """Return the history routes reading from `recorder` (`read` scope)."""
 
     async def get_history(request: web.Request) -> web.StreamResponse:
         query = request.query
@@ -40,7 +60,7 @@ def add_routes(app: web.Application, recorder: Recorder) -> None:
         body = codec.dumps({"series": [s.to_json() for s in series]})
         return web.Response(body=body, content_type="application/json")
 
-    app.router.add_get("/api/history", get_history)
+    return [Route("GET", "/api/history", get_history)]
 
 
 def _points(text: str | None) -> int:
@@ -87,7 +107,7 @@ def _csv_field(text: str) -> str:
     return text
 
 
-def openapi_paths() -> dict[str, Any]:
+def history_paths() -> dict[str, Any]:
     """Return the OpenAPI path item of `/api/history`."""
     error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
     number_list = {"type": "array", "items": {"type": "number"}}

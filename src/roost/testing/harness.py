@@ -228,7 +228,7 @@ class Harness:
 
     async def call(self, command: str, /, **args: Any) -> Any:
         """Call a command as a program would (arguments checked) and settle; return its result. Loop only."""
-        result = await self.app.hub.commands.call(command, args)
+        result = await self.app.hub.commands.acall(command, args)
         await self.clock.settle()
         return result
 

@@ -9,9 +9,11 @@ from typing import Any
 from aiohttp import web
 
 from roost.core import codec
+from roost.core.caller import Scope
 from roost.core.errors import BadRequest, InvalidArguments
 from roost.core.metrics import Metric, render
 from roost.runtime.hub import Hub
+from roost.runtime.routes import Route, caller_of
 from roost.web.responses import json_response
 
 # Distinguishes this process's ETags from an earlier run's, whose seqs start over.
@@ -29,15 +31,18 @@ class CoreApi:
         self.read_timeout_s = read_timeout_s
         self.requests: dict[tuple[str, str, int], int] = {}
 
-    def add_routes(self, app: web.Application) -> None:
-        """Register the routes on `app`."""
-        app.router.add_get("/api/state", self.get_state)
-        app.router.add_get("/api/state/{path:.+}", self.get_state_path)
-        app.router.add_get("/api/meta", self.get_meta)
-        app.router.add_get("/api/commands", self.list_commands)
-        app.router.add_post("/api/commands/{name}", self.call_command)
-        app.router.add_get("/healthz", self.healthz)
-        app.router.add_get("/metrics", self.metrics)
+    def routes(self) -> list[Route]:
+        """Return the core routes: reading needs `read`, calling a command `control`."""
+        return [
+            Route("GET", "/api/state", self.get_state),
+            Route("GET", "/api/state/{path:.+}", self.get_state_path),
+            Route("GET", "/api/meta", self.get_meta),
+            Route("GET", "/api/commands", self.list_commands),
+            # The command's own scope is checked again by the registry (admin commands).
+            Route("POST", "/api/commands/{name}", self.call_command, Scope.CONTROL),
+            Route("GET", "/healthz", self.healthz),
+            Route("GET", "/metrics", self.metrics),
+        ]
 
     async def get_state(self, request: web.Request) -> web.Response:
         """Return the whole tree, encoded once per change, with an ETag for cheap polling."""
@@ -81,7 +86,7 @@ class CoreApi:
             if not isinstance(parsed, dict):
                 raise InvalidArguments("the body must be a JSON object of arguments")
             args.update(parsed)
-        result = await self.hub.commands.call(name, args)
+        result = await self.hub.commands.acall(name, args, caller_of(request))
         return json_response({"result": result})
 
     async def healthz(self, request: web.Request) -> web.Response:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from roost.core.commands import CommandSpec
+from roost.runtime.routes import Route
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -22,9 +24,17 @@ def _errors(*statuses: int) -> dict[str, Any]:
 
 
 def build_openapi(
-    title: str, version: str, commands: Iterable[CommandSpec], extra_paths: dict[str, Any]
+    title: str,
+    version: str,
+    commands: Iterable[CommandSpec],
+    extra_paths: dict[str, Any],
+    routes: Sequence[Route] = (),
 ) -> dict[str, Any]:
-    """Return the OpenAPI document for this node's routes and commands."""
+    """Return the OpenAPI document for this node's routes and commands.
+
+    Each operation of a mounted `Route` says the scope it needs in `x-roost-scope`;
+    each command's, the command's own scope.
+    """
     paths: dict[str, Any] = {
         "/api/state": {
             "get": {
@@ -78,17 +88,22 @@ def build_openapi(
                 "summary": spec.doc.splitlines()[0] if spec.doc else f"Call {spec.name}",
                 "description": spec.doc,
                 "operationId": f"command_{spec.name}",
+                "x-roost-scope": spec.scope.label,
                 "requestBody": {
                     "required": False,
                     "content": {"application/json": {"schema": spec.args_schema()}},
                 },
                 "responses": {
                     "200": _reply("the command's result", {"type": "object", "properties": {"result": {}}}),
-                    **_errors(400, 404, 413, 422, 500, 504),
+                    **_errors(400, 403, 404, 413, 422, 500, 504),
                 },
             }
         }
     paths.update(extra_paths)
+    for route in routes:
+        operation = paths.get(_openapi_path(route.path), {}).get(route.method.lower())
+        if isinstance(operation, dict):
+            operation.setdefault("x-roost-scope", route.scope.label)
     return {
         "openapi": "3.1.0",
         "info": {"title": title, "version": version},
@@ -109,3 +124,8 @@ def build_openapi(
             }
         },
     }
+
+
+def _openapi_path(path: str) -> str:
+    # aiohttp's `{path:.+}` is OpenAPI's `{path}`.
+    return re.sub(r"\{(\w+):[^}]*\}", r"{\1}", path)

@@ -14,7 +14,8 @@ from aiohttp import web
 
 from roost.core.version import __version__
 from roost.runtime.hub import Hub
-from roost.runtime.routes import Route, RouteProvider
+from roost.runtime.routes import Route
+from roost.web.access import Access, Identify, caller_on_open_node
 from roost.web.api import CoreApi
 from roost.web.apidocs import ApiDocs
 from roost.web.openapi import build_openapi
@@ -47,17 +48,20 @@ class WebSettings:
 class WebServer:
     """Serves the hub over HTTP between `start()` and `stop()`."""
 
-    def __init__(self, hub: Hub, settings: WebSettings) -> None:
+    def __init__(self, hub: Hub, settings: WebSettings, identify: Identify = caller_on_open_node) -> None:
         self.hub = hub
         self.settings = settings
+        self.identify = identify
         self.api = CoreApi(hub, settings.read_timeout_s)
         self.docs = ApiDocs(PAGE_DIR)
+        self.access = Access(identify)
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
 
     def build(self) -> web.Application:
         """Return the aiohttp application with every route of the core and the components."""
-        middlewares = [self._middleware]
+        self.access = Access(self.identify)
+        middlewares = [self._middleware, self.access.middleware]
         cors = _cors(tuple(self.settings.cors_origins)) if self.settings.cors_origins else None
         if cors is not None:
             middlewares.insert(0, cors[0])
@@ -65,18 +69,16 @@ class WebServer:
         if cors is not None:
             app.on_response_prepare.append(cors[1])
         app[MAX_BODY_BYTES] = self.settings.max_body_bytes
-        self.api.add_routes(app)
-        app.router.add_get("/api/openapi.json", self.openapi)
-        for component in self.hub.components:
-            add_routes = getattr(component, "add_routes", None)
-            if add_routes is not None:
-                add_routes(app)
-        for route in self.routes():
-            app.router.add_route(route.method, route.path, route.handler, name=route.name or None)
+        routes = self.routes()
+        # aiohttp answers HEAD beside every GET, unless a route takes HEAD itself.
+        own_head = {r.path for r in routes if r.method == "HEAD"}
+        for route in routes:
+            self.access.mount(app, route, head=route.path not in own_head)
+        # Before aiohttp waits for handlers to finish, or live streams would hold it up.
+        app.on_shutdown.append(self._close_connections)
+        # The page and its assets are public (no Route, no scope): they hold no data.
         # Only a GET of its own replaces the page: raspend's compat layer takes POST /.
-        if not any(
-            r.method == "GET" and r.resource and r.resource.canonical == "/" for r in app.router.routes()
-        ):
+        if not any(r.method == "GET" and r.path == "/" for r in routes):
             app.router.add_get("/", self.index)
         # Before the /static prefix, which would otherwise take these too.
         app.router.add_get("/static/dist/{name}", self.page_asset)
@@ -84,11 +86,10 @@ class WebServer:
         return app
 
     def routes(self) -> list[Route]:
-        """Return the typed routes to mount: the server's own, then each RouteProvider component's."""
-        routes = list(self.docs.routes())
+        """Return the typed routes to mount: the server's own, then each component's."""
+        routes = [*self.api.routes(), Route("GET", "/api/openapi.json", self.openapi), *self.docs.routes()]
         for component in self.hub.components:
-            if isinstance(component, RouteProvider):
-                routes.extend(component.routes())
+            routes += component.routes()
         return routes
 
     async def start(self) -> None:
@@ -140,11 +141,22 @@ class WebServer:
         """Return the OpenAPI description of every route and command."""
         extra: dict[str, Any] = self.docs.openapi_paths()
         for component in self.hub.components:
-            describe = getattr(component, "openapi_paths", None)
-            if describe is not None:
-                extra.update(describe())
-        doc = build_openapi(f"roost node {self.hub.name}", __version__, self.hub.commands.specs(), extra)
+            extra.update(component.openapi_paths())
+        doc = build_openapi(
+            f"roost node {self.hub.name}",
+            __version__,
+            self.hub.commands.specs(),
+            extra,
+            self.access.mounted(),
+        )
         return json_response(doc)
+
+    async def _close_connections(self, app: web.Application) -> None:
+        for component in self.hub.components:
+            try:
+                await component.close_connections()
+            except Exception:
+                log.exception("component %s failed to close its connections", component.name)
 
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -223,6 +235,6 @@ def _cors(origins: tuple[str, ...]) -> tuple[Any, Any]:
             response.headers["Access-Control-Allow-Origin"] = origin
             response.headers["Vary"] = "Origin"
             response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
-            response.headers["Access-Control-Allow-Headers"] = "Content-Type, Last-Event-ID"
+            response.headers["Access-Control-Allow-Headers"] = "Content-Type, Last-Event-ID, X-Roost-Client"
 
     return preflight, add_headers

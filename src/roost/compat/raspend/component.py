@@ -8,14 +8,13 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from aiohttp import web
-
 from roost.compat.raspend.handlers import HandlerRun
 from roost.compat.raspend.routes import RaspendApi
 from roost.compat.raspend.shared import SharedStore
 from roost.runtime.component import Component
 from roost.runtime.consumer import Consumer
 from roost.runtime.hub import Hub
+from roost.runtime.routes import Route
 from roost.runtime.workers import Worker
 
 log = logging.getLogger(__name__)
@@ -60,9 +59,9 @@ class RaspendComponent(Component):
             self._consumer.close()
             self._consumer = None
 
-    def add_routes(self, app: web.Application) -> None:
+    def routes(self) -> list[Route]:
         """Serve /data, /cmds, /cmd and POST /."""
-        self.api.add_routes(app)
+        return self.api.routes()
 
     def openapi_paths(self) -> dict[str, Any]:
         """Describe raspend's routes."""

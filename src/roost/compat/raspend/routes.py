@@ -18,8 +18,10 @@ from aiohttp import web
 
 from roost.compat.raspend.commands import describe
 from roost.core import codec
+from roost.core.caller import Scope
 from roost.core.errors import BadRequest, InvalidArguments, RoostError
 from roost.runtime.hub import Hub
+from roost.runtime.routes import Route, caller_of
 
 Handler = Callable[[web.Request], Awaitable[web.Response]]
 _CORS = {"Access-Control-Allow-Origin": "*"}
@@ -69,16 +71,22 @@ class RaspendApi:
         self.order = order
         self.read_timeout_s = read_timeout_s
 
-    def add_routes(self, app: web.Application) -> None:
-        """Register the routes on `app`."""
-        router = app.router
-        router.add_get("/data", _with_cors(self.get_data))
-        router.add_get("/data/{path:.*}", _with_cors(self.get_data_path))
-        router.add_get("/cmds", _with_cors(self.list_commands))
-        router.add_get("/cmd", _with_cors(self.call_get))
-        router.add_post("/", _with_cors(self.call_post))
+    def routes(self) -> list[Route]:
+        """Return raspend's routes: reading needs `read`, calling `control`.
+
+        raspend's front ends are often served from another origin on the same Pi,
+        so the command routes are `cross_site`, as open as raspend had them.
+        """
+        routes = [
+            Route("GET", "/data", _with_cors(self.get_data)),
+            Route("GET", "/data/{path:.*}", _with_cors(self.get_data_path)),
+            Route("GET", "/cmds", _with_cors(self.list_commands)),
+            Route("GET", "/cmd", _with_cors(self.call_get), Scope.CONTROL, cross_site=True),
+            Route("POST", "/", _with_cors(self.call_post), Scope.CONTROL, cross_site=True),
+        ]
         for path in ("/", "/data", "/data/{path:.*}", "/cmds", "/cmd"):
-            router.add_route("OPTIONS", path, self.preflight)
+            routes.append(Route("OPTIONS", path, self.preflight, cross_site=True))
+        return routes
 
     async def get_data(self, request: web.Request) -> web.Response:
         """Return the whole shared dict (the state tree), encoded once per change."""
@@ -108,7 +116,7 @@ class RaspendApi:
             # default applies), and the first of repeated parameters counts.
             if key != "name" and value != "":
                 args.setdefault(key, value)
-        return json_reply(await self.hub.commands.call(name, args))
+        return json_reply(await self.hub.commands.acall(name, args, caller_of(request)))
 
     async def call_post(self, request: web.Request) -> web.Response:
         """Call the command in `{"Command": {"Name", "Args"}}`; answer the same JSON plus `Result`."""
@@ -131,7 +139,7 @@ class RaspendApi:
             args = {}
         if not isinstance(args, dict):
             raise InvalidArguments('"Args" must be a JSON object of arguments')
-        command["Result"] = await self.hub.commands.call(name, args)
+        command["Result"] = await self.hub.commands.acall(name, args, caller_of(request))
         return json_reply(payload)
 
     async def preflight(self, request: web.Request) -> web.Response:

@@ -21,6 +21,7 @@ const DEFAULTS = {
   pingIntervalMs: 25000, // WebSocket: ping when the server was silent this long...
   pongTimeoutMs: 10000, // ...and reconnect if it stays silent this much longer
   callTimeoutMs: 30000,
+  client: null, // a label for the server's logs and command listeners; roost's own page says "page"
 };
 
 const STABLE_MS = 5000;
@@ -130,6 +131,8 @@ export class LiveClient {
       url.searchParams.set("boot", this.boot);
     }
     for (const pattern of this._paths || []) url.searchParams.append("paths", pattern);
+    // WebSocket and EventSource cannot set headers: the label goes in the query.
+    if (this.options.client) url.searchParams.set("client", this.options.client);
     return url;
   }
 
@@ -244,7 +247,10 @@ export class LiveClient {
     const base = new URL(this.options.base || window.location.origin);
     const response = await fetch(new URL(`/api/commands/${encodeURIComponent(command)}`, base), {
       method: "POST",
-      headers: { "Content-Type": "application/json" },
+      headers: {
+        "Content-Type": "application/json",
+        ...(this.options.client ? { "X-Roost-Client": this.options.client } : {}),
+      },
       body: JSON.stringify(args),
     });
     const body = await response.json();
