@@ -131,7 +131,7 @@ async def test_a_removed_retained_value_stays_removed(roost_kit: Kit, program: P
     async with roost_kit.load(program, data_dir=data) as node:
         await node.call("configure", mode="eco", schedule={})
         assert node.app.history is not None
-        await node.app.history.flush()
+        await node.app.history.aflush()
         assert await asyncio.to_thread(node.app.history.store.retained_rows) == {"heating/mode": '"eco"'}
         await node.call("forget_mode")
     async with roost_kit.load(program, data_dir=data) as node:
@@ -186,11 +186,11 @@ async def test_retained_changes_lost_in_a_burst_are_written_from_the_tree(tmp_pa
     try:
         app.state["keep/gone"] = 1
         assert app.history is not None
-        await app.history.flush()
+        await app.history.aflush()
         for i in range(100):  # within one loop iteration: far past what the recorder may hold
             app.state[f"keep/n{i % 20}"] = i
         del app.state["keep/gone"]
-        await app.history.flush()
+        await app.history.aflush()
         assert app.hub.consumers["history"].dropped > 0  # the burst did not fit
         stored = await asyncio.to_thread(app.history.store.retained_rows)
     finally:
