@@ -61,7 +61,9 @@ class HistoryStore:
         self._requested_tz = tz
         self.tz: tzinfo = tz
         self._lock = threading.Lock()
-        self._writer = Writer(self._open_engine, name=f"{name}-writer")
+        self._writer = Writer(
+            self._open_engine, name=f"{name}-writer", reconnect=lambda: db.connect(self.path, writer=True)
+        )
         self._engine: Engine | None = None
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()

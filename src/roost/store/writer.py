@@ -4,12 +4,21 @@ Each task runs alone on the writer's connection, in one transaction, and
 settles a `concurrent.futures.Future` (the loop awaits it with
 `asyncio.wrap_future`). Long jobs, like a purge, are cut into small tasks so
 that the commits of new samples queue behind a few milliseconds of work at most.
+
+A task that fails on a database error (a full or read-only disk, a file made
+immutable) leaves the writer's connection suspect: SQLite opens a file it may
+not write read-only without a word, and such a connection fails every commit
+until it is closed. So the writer opens a fresh connection (`reconnect`)
+before its next task, and again after each failure, until one succeeds: once
+the disk is writable again, the next commit, and the final one at stop, go
+through with what the engine kept.
 """
 
 from __future__ import annotations
 
 import logging
 import queue
+import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
@@ -72,8 +81,16 @@ class Call(Generic[T]):
 class Writer:
     """Runs tasks one by one on its own thread with the engine `open_engine` returns."""
 
-    def __init__(self, open_engine: Callable[[], Engine], name: str = "roost-history-writer") -> None:
+    def __init__(
+        self,
+        open_engine: Callable[[], Engine],
+        name: str = "roost-history-writer",
+        reconnect: Callable[[], sqlite3.Connection] | None = None,
+    ) -> None:
         self._open_engine = open_engine
+        self._reconnect = reconnect
+        self._suspect = False
+        self.reconnects = 0
         self._queue: queue.SimpleQueue[tuple[Task[Any], Future[Any]] | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._ready = threading.Event()
@@ -84,6 +101,7 @@ class Writer:
         self.native_id: int | None = None
         self.failures = 0
         self.last_error: str | None = None
+        self._logged_error: str | None = None
 
     def start(self) -> Engine:
         """Start the thread and wait until the engine is loaded; raise what opening raised."""
@@ -127,6 +145,23 @@ class Writer:
         """Return True while the thread runs."""
         return self._thread.is_alive()
 
+    def _renew(self, engine: Engine) -> None:
+        # A fresh connection before the task. The old one goes first: it holds the
+        # file's exclusive lock. If opening fails, the task fails on the closed
+        # connection as it would have on the old one, and the next task tries again.
+        assert self._reconnect is not None
+        try:
+            engine.conn.close()
+        except sqlite3.Error:
+            pass
+        try:
+            engine.conn = self._reconnect()
+        except Exception as exc:
+            log.warning("history: reopening the database failed: %s: %s", type(exc).__name__, exc)
+            return
+        self._suspect = False
+        self.reconnects += 1
+
     def _run(self) -> None:
         self.native_id = threading.get_native_id()
         try:
@@ -145,15 +180,25 @@ class Writer:
                 task, fut = item
                 if not fut.set_running_or_notify_cancel():
                     continue
+                if self._suspect:
+                    self._renew(engine)
                 try:
                     result = task.run(engine)
                 except BaseException as exc:
                     self.failures += 1
                     self.last_error = f"{type(exc).__name__}: {exc}"
-                    log.exception("history task %s failed", type(task).__name__)
+                    if isinstance(exc, sqlite3.Error):
+                        self._suspect = self._reconnect is not None
+                    if self.failures == 1 or self.last_error != self._logged_error:
+                        log.exception("history task %s failed", type(task).__name__)
+                    else:  # the same failure again (a read-only disk): one line, not a traceback
+                        log.warning("history task %s failed again: %s", type(task).__name__, self.last_error)
+                    self._logged_error = self.last_error
                     fut.set_exception(exc)
                 else:
-                    self.last_error = None
+                    if self.last_error is not None:
+                        log.info("history writes again after %d failed tasks", self.failures)
+                    self.last_error = self._logged_error = None
                     fut.set_result(result)
         finally:
             try:
