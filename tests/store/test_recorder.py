@@ -232,8 +232,10 @@ async def test_max_buffered_bounds_memory_while_commits_fail(app: App, clock: Fa
     def disk_size(pages: int) -> Call[object]:
         return Call(lambda engine: engine.conn.execute(f"PRAGMA max_page_count = {pages}").fetchone())
 
-    await asyncio.wrap_future(rec.store.submit(disk_size(1)))  # the disk is full: no page more
     for step in range(40):  # ten minutes of 50 changes every 15 s, every commit failing
+        # The disk is full: no page more. Again each time: after a failed commit the
+        # writer opens a fresh connection, which knows nothing of the pragma.
+        await asyncio.wrap_future(rec.store.submit(disk_size(1)))
         for i in range(50):
             app.state["n"] = step * 50 + i + 1 / 3  # full floats: a batch needs a page of its own
         await clock.advance(15)
