@@ -51,14 +51,20 @@ DEFAULT_MAX_PENDING = 10_000
 DEFAULT_STALL_AFTER_S = 60.0
 
 
-def coalesce(changes: Iterable[Change]) -> tuple[Change | None, int]:
-    """Return `changes` folded into one (newest value per path wins) and how many updates it replaced."""
-    values: dict[str, Json] = {}
-    removed: dict[str, None] = {}  # an ordered set
-    replaced = 0
-    last: Change | None = None
-    for change in changes:
-        last = change
+class _Fold:
+    """Changes being folded into one: the newest value (or removal) of each path. Loop only."""
+
+    __slots__ = ("removed", "seq", "ts", "values")
+
+    def __init__(self) -> None:
+        self.values: dict[str, Json] = {}
+        self.removed: dict[str, None] = {}  # an ordered set
+        self.seq = 0
+        self.ts = 0.0
+
+    def add(self, change: Change) -> int:
+        """Fold in the next change; return how many earlier updates it replaced."""
+        values, removed, replaced = self.values, self.removed, 0
         for path in change.removed:  # removals first, then values: as a change is applied
             if path in values:
                 del values[path]
@@ -73,9 +79,19 @@ def coalesce(changes: Iterable[Change]) -> tuple[Change | None, int]:
             elif path in values:
                 replaced += 1
             values[path] = value
-    if last is None:
-        return None, 0
-    return Change(last.seq, last.ts, values, tuple(removed)), replaced
+        self.seq, self.ts = change.seq, change.ts
+        return replaced
+
+    def change(self) -> Change:
+        """Return the folded change (the fold must not be added to after this)."""
+        return Change(self.seq, self.ts, self.values, tuple(self.removed))
+
+
+def coalesce(changes: Iterable[Change]) -> tuple[Change | None, int]:
+    """Return `changes` folded into one (newest value per path wins) and how many updates it replaced."""
+    fold = _Fold()
+    replaced = sum(fold.add(change) for change in changes)
+    return (fold.change(), replaced) if fold.seq else (None, 0)
 
 
 def _is_async(func: Callable[..., Any]) -> bool:
@@ -114,6 +130,8 @@ class Consumer:
         self._on_batch = on_batch
         self._clock = clock
         self._on_close = on_close
+        # What waits: the oldest changes folded into `_head` once past the bound, then the rest.
+        self._head: _Fold | None = None
         self._pending: deque[Change] = deque()
         start = state.seq if since is None else min(since, state.seq)
         # Every change up to _taken_seq is pending, in flight or delivered; up to last_seq, delivered.
@@ -143,7 +161,7 @@ class Consumer:
                 pass
 
     def __repr__(self) -> str:
-        return f"<Consumer {self.name} last_seq={self.last_seq} pending={len(self._pending)}>"
+        return f"<Consumer {self.name} last_seq={self.last_seq} pending={self.pending}>"
 
     # -- figures (thread-safe reads) -------------------------------------------
 
@@ -155,7 +173,7 @@ class Consumer:
     @property
     def pending(self) -> int:
         """Return the changes waiting for delivery (a coalesced one counts once)."""
-        return len(self._pending)
+        return len(self._pending) + (self._head is not None)
 
     @property
     def closed(self) -> bool:
@@ -180,7 +198,7 @@ class Consumer:
             "ok": not self._failing and not stalled,
             "last_seq": self.last_seq,
             "lag": self.lag,
-            "pending": len(self._pending),
+            "pending": self.pending,
             "delay_s": round(delay, 3),
             "stalled": stalled,
             "dropped": self.dropped,
@@ -213,7 +231,7 @@ class Consumer:
         if not fresh:
             return
         self._taken_seq = fresh[-1].seq
-        if not self._pending:
+        if not self.pending:
             self._pending_since = self._clock.monotonic()
         self._pending.extend(fresh)
         self._bound()
@@ -233,13 +251,19 @@ class Consumer:
         self._take(missed)
 
     def _bound(self) -> None:
-        excess = len(self._pending) - self.max_pending
+        excess = self.pending - self.max_pending
         if excess <= 0:
             return
         if self.coalesce:
-            folded, replaced = coalesce(self._pending)
-            assert folded is not None
-            self._pending = deque([folded])
+            # The oldest go into the head one at a time: a steady cost per change, never
+            # a pause to fold thousands at once; the newest stay as they came.
+            head = self._head
+            if head is None:
+                head = self._head = _Fold()
+                excess += 1
+            replaced = 0
+            for _ in range(excess):
+                replaced += head.add(self._pending.popleft())
             self.coalesced += replaced
         else:
             for _ in range(excess):
@@ -249,7 +273,7 @@ class Consumer:
     # -- delivering (loop only) --------------------------------------------------
 
     def _schedule(self) -> None:
-        if self._closed or not self._pending:
+        if self._closed or not self.pending:
             return
         loop = asyncio.get_running_loop()
         if self.is_async:
@@ -268,12 +292,15 @@ class Consumer:
 
     def _due(self) -> None:
         self._timer = None
-        if not self._closed and self._pending:
+        if not self._closed and self.pending:
             self._deliver_sync()
 
     def _take_pending(self) -> list[Change]:
         batch = list(self._pending)
         self._pending.clear()
+        if self._head is not None:
+            batch.insert(0, self._head.change())
+            self._head = None
         self._flight_since, self._pending_since = self._pending_since, None
         self._last_delivery = asyncio.get_running_loop().time()
         return batch
@@ -292,13 +319,13 @@ class Consumer:
             self._finish(batch, started, exc)
         else:
             self._finish(batch, started, None)
-        if not self._pending:
+        if not self.pending:
             self._hurry = False
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         try:
-            while self._pending and not self._closed:
+            while self.pending and not self._closed:
                 delay = 0.0 if self._hurry else self._last_delivery + self.window_s - loop.time()
                 if delay > 0:
                     await asyncio.sleep(delay)
@@ -314,7 +341,7 @@ class Consumer:
         finally:
             self._task = None
             self._flight_since = None
-            if not self._pending:
+            if not self.pending:
                 self._hurry = False
 
     def _finish(self, batch: list[Change], started: float, error: Exception | None) -> None:
@@ -350,7 +377,7 @@ class Consumer:
         if self._closed:
             return
         self.catch_up()
-        if not self._pending:
+        if not self.pending:
             return
         self._hurry = True
         if self._timer is not None:
@@ -381,6 +408,7 @@ class Consumer:
         if task is not None and task is not asyncio.current_task():
             task.cancel()
         self._pending.clear()
+        self._head = None
         self._pending_since = None
         if self._on_close is not None:
             self._on_close(self)
