@@ -291,9 +291,7 @@ def main() -> None:
     loader.add_argument("--timeout", type=float, required=True)
     for p in (parser, server):
         p.add_argument("--sleep", type=float, default=1.0, help="seconds the slow consumer sleeps per batch")
-        p.add_argument(
-            "--max-pending", type=int, default=1000, help="the slow consumer's bound (default 1000)"
-        )
+        p.add_argument("--max-pending", type=int, default=100, help="the slow consumer's bound (default 100)")
     parser.add_argument("--clients", type=int, default=100, help="WebSocket clients (default 100)")
     parser.add_argument("--rate", type=float, default=1000, help="changes per second (default 1000)")
     parser.add_argument("--duration", type=float, default=26, help="seconds of writing (default 26)")

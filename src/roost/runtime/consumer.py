@@ -9,9 +9,10 @@ the audit log) does it through a `Consumer`, made by `hub.consume(name, on_batch
 - `on_batch(changes)` is a plain function (called on the loop; it must be quick)
   or a coroutine function (awaited; while it runs, new changes wait in this
   consumer's pending buffer, so it slows neither a writer nor another consumer);
-- the pending buffer holds at most `max_pending` changes: past that, what waits
-  is coalesced into one change (the newest value of each path wins), or with
-  `coalesce=False` the oldest changes are dropped; both are counted;
+- the pending buffer holds at most `max_pending` changes: past that, the oldest
+  are coalesced into one change at its head (the newest value of each path
+  wins) while the newest stay as they came, or with `coalesce=False` the oldest
+  are dropped; both are counted;
 - a consumer that raises is logged once, counted, stays attached, and shows as
   failing in its `health()` until a batch succeeds again;
 - `drain()` delivers every change up to the tree's newest seq, including writes
