@@ -420,3 +420,23 @@ async def test_a_consumer_stuck_on_a_batch_shows_as_stalled_on_the_hubs_clock(tm
     finally:
         release.set()
         await hub.stop()
+
+
+async def test_past_the_bound_the_oldest_fold_into_a_head_and_the_newest_stay(hub: Hub) -> None:
+    release = asyncio.Event()
+    batches: list[list[Change]] = []
+
+    async def held(changes: Sequence[Change]) -> None:
+        batches.append(list(changes))
+        await release.wait()
+
+    consumer = hub.consume("held", held, max_pending=3)
+    hub.state["n"] = 0
+    await eventually(lambda: len(batches) == 1)
+    for i in range(1, 11):  # seqs 2..11
+        hub.state["n"] = i
+    await eventually(lambda: consumer.pending == 3 and consumer.lag == 11)  # seq 1 still in flight
+    release.set()
+    await eventually(lambda: consumer.last_seq == 11)
+    assert [(c.seq, dict(c.values)) for c in batches[1]] == [(9, {"n": 8}), (10, {"n": 9}), (11, {"n": 10})]
+    assert consumer.coalesced == 7  # seqs 2..8 each replaced by a later value in the head
