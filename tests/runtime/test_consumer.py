@@ -440,3 +440,9 @@ async def test_past_the_bound_the_oldest_fold_into_a_head_and_the_newest_stay(hu
     await eventually(lambda: consumer.last_seq == 11)
     assert [(c.seq, dict(c.values)) for c in batches[1]] == [(9, {"n": 8}), (10, {"n": 9}), (11, {"n": 10})]
     assert consumer.coalesced == 7  # seqs 2..8 each replaced by a later value in the head
+
+
+async def test_consume_from_another_thread_once_started_is_refused(hub: Hub) -> None:
+    with pytest.raises(RuntimeError, match="event loop"):
+        await asyncio.to_thread(hub.consume, "thread", lambda changes: None)
+    assert "thread" not in hub.consumers

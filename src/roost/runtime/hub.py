@@ -120,6 +120,8 @@ class Hub:
         for the bound (`max_pending` changes, then coalesce or drop), the throttle
         `window_s`, and the drain on stop. Loop only once the hub has started.
         """
+        if self.loop is not None and not self.loop.is_closed() and _running_loop() is not self.loop:
+            raise RuntimeError("hub.consume() runs on the event loop once the hub has started")
         if name in self.consumers:
             raise ValueError(f"a consumer named {name!r} is already following the change stream")
         consumer = Consumer(
@@ -241,6 +243,13 @@ class Hub:
             except Exception:
                 log.exception("metrics of component %s failed", c.name)
         return families
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 def _state_gauges(hub: Hub) -> Metric:
