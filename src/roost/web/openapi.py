@@ -65,7 +65,7 @@ def build_openapi(
         },
         "/healthz": {
             "get": {
-                "summary": "Liveness, workers and components",
+                "summary": "Liveness, workers, components and change-stream consumers",
                 "responses": {"200": _reply("health", {"type": "object"})},
             }
         },
