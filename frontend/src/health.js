@@ -94,7 +94,7 @@ function componentCard(name, c) {
   return h(
     "section",
     { class: "card", dataset: { component: name } },
-    h("h2", { class: "card-title" }, COMPONENT_TITLES[name] || humanize(name), badge(ok !== false)),
+    h("h2", { class: "card-title" }, COMPONENT_TITLES[name] || humanize(name), badge(ok !== false, "ok", figures.available === false ? "unavailable" : "failing")),
     error ? h("p", { class: "row-error" }, String(error)) : null,
     h(
       "dl",

@@ -325,7 +325,11 @@ class App:
         self.web_settings = settings
         if port is not None:
             self.http = True
-        self.hub.data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.hub.data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            # Not fatal: the page, commands and workers run; history says it is unavailable.
+            log.warning("cannot create the data directory %s: %s", self.hub.data_dir, exc.strerror or exc)
         self._stop_requested = asyncio.Event()
         await self.hub.start()
         if self.http:

@@ -151,3 +151,40 @@ def test_the_final_commit_at_sigterm_succeeds_once_the_disk_is_writable_again(
     counts = [c for c in exported_counts(data) if c >= SECOND_RUN]
     assert counts[-1] >= last
     assert counts == list(range(SECOND_RUN + 1, counts[-1] + 1))  # the whole run, from its first sample
+
+
+READ_ONLY_START = COUNTING.replace(
+    "    app.run()",
+    """    @app.command
+    def hello() -> str:
+        return "hi"
+
+    app.run()""",
+)
+
+
+def test_a_read_only_data_directory_starts_degraded_and_recovers(
+    start_node: StartNode, tmp_path: Path, immutable: list[Path]
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    immutable[:] = [data]
+    set_immutable(immutable, True)  # not even root can create history.db there
+    node = start_node(READ_ONLY_START)
+    health = http_call("GET", node.url + "/healthz")[1]
+    assert health["status"] == "degraded"
+    history = health["components"]["history"]
+    assert (history["ok"], history["available"]) == (False, False)
+    assert str(data) not in history["error"]
+    assert http_call("GET", node.url + "/")[0] == 200  # the page
+    assert http_call("POST", node.url + "/api/commands/hello", b"{}")[1] == {"result": "hi"}
+    assert wait_for(lambda: http_call("GET", node.url + "/api/state/count")[1] > 10)  # workers run
+    status, body, _ = http_call("GET", node.url + "/api/history?path=count")
+    assert status == 503
+    assert body["error"]["message"].startswith("history is unavailable")
+    set_immutable(immutable, False)
+    assert wait_for(lambda: history_of(node.url)["ok"] is True)  # within REOPEN_EVERY_S
+    assert http_call("GET", node.url + "/healthz")[1]["status"] == "ok"
+    node.terminate()
+    counts = exported_counts(data)
+    assert counts == list(range(1, counts[-1] + 1))  # buffered from the first sample on

@@ -43,6 +43,10 @@ class HistoryUnavailable(Unavailable):
     code = "history_unavailable"
 
 
+class HistoryUnwritable(HistoryUnavailable):
+    """The history database cannot be written (a read-only directory or disk): may pass."""
+
+
 def _uri(path: Path, vfs: str | None) -> str:
     uri = "file:" + quote(str(path.resolve()))
     return uri + (f"?vfs={vfs}" if vfs else "")
@@ -78,7 +82,7 @@ def connect(path: Path, *, writer: bool) -> sqlite3.Connection:
             conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if str(mode).lower() != "wal":
-                raise HistoryUnavailable(f"cannot switch {path} to WAL mode (it stays {mode})")
+                raise HistoryUnwritable(f"cannot switch {path.name} to WAL mode (it stays {mode})")
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT}")
             # Some builds zero every freed page; that is pure extra writing for us.

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 import warnings
 from collections import deque
 from collections.abc import Iterable, Sequence
@@ -33,6 +34,7 @@ from roost.runtime.consumer import Consumer
 from roost.runtime.hub import Hub
 from roost.runtime.routes import Route
 from roost.runtime.state import Change
+from roost.store.db import HistoryUnavailable, HistoryUnwritable
 from roost.store.engine import Sample
 from roost.store.query import Series
 from roost.store.retained import Pending, RetainedValues
@@ -45,6 +47,8 @@ log = logging.getLogger(__name__)
 
 # The first purge waits a little, so that starting up stays quick.
 _FIRST_PURGE_S = 60.0
+# How often a database that could not be opened (a read-only data directory) is tried again.
+REOPEN_EVERY_S = 5.0
 _SWITCH_WORDS = {"on": 1.0, "off": 0.0, "true": 1.0, "false": 0.0}
 
 TimeArg = float | int | str | datetime
@@ -91,30 +95,40 @@ class Recorder(Component):
         self._retained = RetainedValues(hub)
         self._dropped_seen = 0
         self._tasks: list[asyncio.Task[None]] = []
+        self._unavailable: str | None = None  # why the database could not be opened
 
     @property
     def store(self) -> HistoryStore:
-        """The history database (raise Unavailable before start and after stop)."""
+        """The history database (raise Unavailable before start, after stop, and while it cannot be opened)."""
         if self._store is None:
+            if self._unavailable is not None:
+                raise Unavailable(f"history is unavailable: {self._unavailable}")
             raise Unavailable("history is not running")
         return self._store
 
     # -- lifecycle -------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Open the database, record the current values, and start the commit timer. Loop only."""
-        store = HistoryStore(
-            self.hub.data_dir / self.settings.file_name, self.hub.tz, self.settings.retention()
-        )
-        await asyncio.to_thread(store.open)
-        self._store = store
+        """Open the database, record the current values, and start the commit timer. Loop only.
+
+        A database that cannot be opened for writing (a read-only data directory or
+        disk) does not stop the node: history is reported unavailable, changes are
+        buffered (up to `max_buffered`), and opening is retried every
+        REOPEN_EVERY_S until it works. Another node holding the database still
+        raises HistoryUnavailable.
+        """
+        self._unavailable = None
+        self._tasks = []
         try:
-            # Before any worker, and before the components added after this one, read the tree.
-            self._retained.restore(await asyncio.to_thread(store.retained_rows))
-        except BaseException:
-            self._store = None
-            await asyncio.to_thread(store.close)
+            store = await self._open_store(restore=True)
+        except HistoryUnwritable as exc:
+            store = None
+            self._set_unavailable(exc)
+        except HistoryUnavailable:
             raise
+        except (sqlite3.Error, OSError) as exc:
+            store = None
+            self._set_unavailable(exc)
         snapshot = self.hub.state.snapshot()
         self.committed_seq = snapshot.seq
         # Dropping, never coalescing: history wants every value. The batches are
@@ -129,10 +143,69 @@ class Recorder(Component):
         now_ms = round(self.hub.clock.time() * 1000)
         for path, value in iter_leaves(snapshot.root):
             self._offer(path, value, now_ms)
-        self._tasks = [
+        if store is None:
+            self._tasks = [asyncio.create_task(self._reopen_loop(), name="history-reopen")]
+        else:
+            self._start_timers()
+
+    def _start_timers(self) -> None:
+        self._tasks += [
             asyncio.create_task(self._flush_loop(), name="history-flush"),
             asyncio.create_task(self._purge_loop(), name="history-purge"),
         ]
+
+    async def _open_store(self, restore: bool) -> HistoryStore:
+        store = HistoryStore(
+            self.hub.data_dir / self.settings.file_name, self.hub.tz, self.settings.retention()
+        )
+        await asyncio.to_thread(store.open)
+        self._store = store
+        try:
+            if restore:
+                # Before any worker, and before the components added after this one, read the tree.
+                self._retained.restore(await asyncio.to_thread(store.retained_rows))
+            else:
+                # Opened late: the tree has moved on; the next commit writes its retained part anew.
+                self._retained.resync(iter_leaves(self.hub.state.snapshot().root))
+        except BaseException:
+            self._store = None
+            await asyncio.to_thread(store.close)
+            raise
+        return store
+
+    def _set_unavailable(self, exc: BaseException) -> None:
+        # The reason without the path: /healthz shows it to anyone who may read.
+        reason = f"{type(exc).__name__}: {exc}".replace(str(self.hub.data_dir), "<data dir>")
+        if self._unavailable is None:
+            log.warning(
+                "history unavailable: cannot open %s (%s); the node runs without it, "
+                "buffers up to %d samples and tries again every %g s",
+                self.hub.data_dir / self.settings.file_name,
+                exc,
+                self.settings.max_buffered,
+                REOPEN_EVERY_S,
+            )
+        self._unavailable = reason
+
+    async def _reopen_loop(self) -> None:
+        while True:
+            await self.hub.clock.sleep(REOPEN_EVERY_S)
+            if await self._try_reopen():
+                self._start_timers()
+                return
+
+    async def _try_reopen(self) -> bool:
+        try:
+            await self._open_store(restore=False)
+        except (sqlite3.Error, OSError, HistoryUnwritable) as exc:
+            self._set_unavailable(exc)
+            return False
+        except HistoryUnavailable as exc:  # another node took it meanwhile
+            self._set_unavailable(exc)
+            return False
+        log.info("history available again: %s is open", self.settings.file_name)
+        self._unavailable = None
+        return True
 
     async def stop(self) -> None:
         """Take the last changes, commit everything buffered and close the database. Loop only."""
@@ -146,6 +219,9 @@ class Recorder(Component):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
+        if self._store is None and self._unavailable is not None and self._consumer is not None:
+            # The disk may be writable by now: one last try, so that the buffer is kept.
+            await self._try_reopen()
         try:
             if self._store is not None:
                 await self._flush(final=True)
@@ -411,11 +487,21 @@ class Recorder(Component):
         """Return the recorder's /healthz entry."""
         store = self._store
         if store is None:
+            if self._unavailable is not None:
+                return {
+                    "ok": False,
+                    "available": False,
+                    "buffered": self.buffered,
+                    "dropped": self.dropped,
+                    "retry_every_s": REOPEN_EVERY_S,
+                    "error": self._unavailable,
+                }
             return {"ok": False, "error": "not running"}
         stats = store.engine.stats
         writer = store.writer
         return {
             "ok": writer.alive and writer.last_error is None,
+            "available": True,
             "buffered": self.buffered,
             "written": stats.samples_written,
             "dropped": self.dropped,
