@@ -99,7 +99,7 @@ class Recorder(Component):
 
     @property
     def store(self) -> HistoryStore:
-        """The history database (raise Unavailable before start, after stop, and while it cannot be opened)."""
+        """The history database (raise Unavailable before start, after stop, or while unopenable)."""
         if self._store is None:
             if self._unavailable is not None:
                 raise Unavailable(f"history is unavailable: {self._unavailable}")
