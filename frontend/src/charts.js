@@ -121,6 +121,8 @@ class ChartPanel {
   }
 
   height() {
+    // On/off needs two levels, not a full chart's height.
+    if (BOOLEAN_KINDS.has(this.view.meta.get(this.paths[0]).kind)) return 110;
     return window.matchMedia("(max-width: 600px)").matches ? 220 : 300;
   }
 

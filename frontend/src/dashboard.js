@@ -93,7 +93,8 @@ class ValueRow {
     // A time written as text (raspend's "Tue Dec  1 05:52:07 2026") reads as one.
     const when = isText ? parseTextTime(this.value) : null;
     if (when !== null) {
-      text = formatWhen(when, serverNow());
+      // "today 05:52 AM" may wrap before the time, never inside it.
+      text = formatWhen(when, serverNow()).replace(/(\d) ([AP]M)$/i, "$1\u00a0$2");
       title = this.value;
     } else if (this.meta.kind === "timestamp" && typeof this.value === "number") {
       title = formatFull(this.value);
