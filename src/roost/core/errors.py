@@ -25,6 +25,7 @@ Extra fields (such as the offending `argument`) live in `details`.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 
@@ -154,3 +155,21 @@ class CommandTimeout(RoostError):
 class Unavailable(RoostError):
     status = 503
     code = "unavailable"
+
+
+# An absolute path of two parts or more (not the `//host/...` of a URL): its folders go.
+_PATH = re.compile(r"(?<![\w:/.~-])/(?:[^\s'\"/]+/)+(?=[^\s'\"/]*)")
+
+
+def strip_paths(text: str) -> str:
+    """Return `text` with the folders of absolute paths left out (`/sys/bus/w1/x/w1_slave` -> `w1_slave`)."""
+    return _PATH.sub("", text)
+
+
+def describe_error(exc: BaseException) -> str:
+    """Return `Type: message` for anyone who may read health: no folders that map the machine.
+
+    The full text, with paths, belongs in the log (and, once authenticated, to admins).
+    """
+    said = strip_paths(str(exc))
+    return f"{type(exc).__name__}: {said}" if said else type(exc).__name__

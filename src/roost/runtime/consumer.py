@@ -36,6 +36,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
+from roost.core.errors import describe_error
 from roost.core.metrics import Metric
 from roost.core.tree import Json
 from roost.runtime.clock import Clock
@@ -358,7 +359,7 @@ class Consumer:
                 self.failing_since = None
             return
         self.errors += 1
-        self.last_error = f"{type(error).__name__}: {error}"
+        self.last_error = describe_error(error)
         if not self._failing:
             # Once per spell of failures, not once per batch: a broken consumer would fill a disk.
             self._failing = True

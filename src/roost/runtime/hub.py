@@ -13,6 +13,7 @@ from datetime import tzinfo
 from pathlib import Path
 from typing import Any, TypeVar
 
+from roost.core.errors import describe_error
 from roost.core.meta import MetaRule, PathMeta, make_rule, resolve_meta
 from roost.core.metrics import Metric
 from roost.runtime.clock import Clock
@@ -195,9 +196,13 @@ class Hub:
 
     # -- observability -------------------------------------------------------
 
-    def health(self) -> dict[str, Any]:
-        """Return the health of workers and components."""
-        workers = self.scheduler.health()
+    def health(self, detail: bool = False) -> dict[str, Any]:
+        """Return the health of workers and components.
+
+        Error texts name the exception and its message with the folders of paths left
+        out; `detail` (for authenticated admins) adds the full texts where kept.
+        """
+        workers = self.scheduler.health(detail)
         components = {c.name: _safe_health(c) for c in self.components}
         consumers = {name: c.health() for name, c in sorted(self.consumers.items())}
         commands = self.commands.health()
@@ -265,7 +270,7 @@ def _safe_health(c: Component) -> dict[str, Any]:
         return c.health()
     except Exception as exc:
         log.exception("health of component %s failed", c.name)
-        return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+        return {"ok": False, "error": describe_error(exc)}
 
 
 async def _stop_quietly(c: Component) -> None:

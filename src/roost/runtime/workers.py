@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from roost.core.errors import describe_error
 from roost.core.metrics import Metric
 from roost.core.schedule import Rule
 from roost.runtime.clock import Clock
@@ -74,7 +75,8 @@ class WorkerStatus:
     last_ok: bool | None = None
     last_run: float | None = None
     last_duration_s: float | None = None
-    last_error: str | None = None
+    last_error: str | None = None  # type and message, folders of paths left out
+    last_error_detail: str | None = None  # the full text: for the log and admins only
     last_error_at: float | None = None
     next_due: float | None = None
     failing_runs: int = 0
@@ -111,8 +113,13 @@ class Worker:
         started = self.status.run_started
         return None if started is None else max(now_monotonic - started, 0.0)
 
-    def health(self, now_monotonic: float | None = None, limit_s: float | None = None) -> dict[str, Any]:
-        """Return the worker's health entry (with `stuck` when given the clock's monotonic time)."""
+    def health(
+        self, now_monotonic: float | None = None, limit_s: float | None = None, detail: bool = False
+    ) -> dict[str, Any]:
+        """Return the worker's health entry (with `stuck` when given the clock's monotonic time).
+
+        `detail` adds `last_error_detail`, the error's full text with its paths: for admins.
+        """
         s = self.status
         running_for = None if now_monotonic is None else self.running_for(now_monotonic)
         stuck_after = self.stuck_after(limit_s)
@@ -135,6 +142,7 @@ class Worker:
             "failing_runs": s.failing_runs,
             "failing_since": s.failing_since,
             "next_due": s.next_due,
+            **({"last_error_detail": s.last_error_detail} if detail else {}),
         }
 
 
@@ -190,10 +198,10 @@ class Scheduler:
             if w.pool:
                 w.pool.close()
 
-    def health(self) -> dict[str, Any]:
-        """Return every worker's health entry by name."""
+    def health(self, detail: bool = False) -> dict[str, Any]:
+        """Return every worker's health entry by name (`detail`: with full error texts, for admins)."""
         now = self._clock.monotonic()
-        return {name: w.health(now, self.stuck_after_s) for name, w in self.workers.items()}
+        return {name: w.health(now, self.stuck_after_s, detail) for name, w in self.workers.items()}
 
     def metrics(self) -> list[Metric]:
         """Return run and error counters per worker."""
@@ -235,7 +243,7 @@ class Scheduler:
             status = worker.status
             status.errors += 1
             status.last_ok = False
-            status.last_error = f"{type(exc).__name__}: {exc}"
+            status.last_error, status.last_error_detail = describe_error(exc), f"{type(exc).__name__}: {exc}"
             status.last_error_at = self._clock.time()
             status.next_due = None
             log.exception("the schedule of worker %s failed; it runs no more", worker.name)
@@ -299,7 +307,7 @@ class Scheduler:
         except Exception as exc:
             status.last_ok = False
             status.errors += 1
-            status.last_error = f"{type(exc).__name__}: {exc}"
+            status.last_error, status.last_error_detail = describe_error(exc), f"{type(exc).__name__}: {exc}"
             status.last_error_at = started
             self._log_failure(worker)
         warn.cancel()

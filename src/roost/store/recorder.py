@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from roost.core.errors import Unavailable
+from roost.core.errors import Unavailable, describe_error
 from roost.core.meta import MetaRule
 from roost.core.metrics import Metric
 from roost.core.paths import compile_pattern, matches_any
@@ -175,7 +175,7 @@ class Recorder(Component):
 
     def _set_unavailable(self, exc: BaseException) -> None:
         # The reason without the path: /healthz shows it to anyone who may read.
-        reason = f"{type(exc).__name__}: {exc}".replace(str(self.hub.data_dir), "<data dir>")
+        reason = describe_error(exc)
         if self._unavailable is None:
             log.warning(
                 "history unavailable: cannot open %s (%s); the node runs without it, "

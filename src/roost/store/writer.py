@@ -25,6 +25,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
+from roost.core.errors import describe_error
 from roost.store.engine import Engine, Retention, Sample
 
 log = logging.getLogger(__name__)
@@ -186,7 +187,7 @@ class Writer:
                     result = task.run(engine)
                 except BaseException as exc:
                     self.failures += 1
-                    self.last_error = f"{type(exc).__name__}: {exc}"
+                    self.last_error = describe_error(exc)
                     if isinstance(exc, sqlite3.Error):
                         self._suspect = self._reconnect is not None
                     if self.failures == 1 or self.last_error != self._logged_error:

@@ -91,7 +91,7 @@ class CoreApi:
 
     async def healthz(self, request: web.Request) -> web.Response:
         """Return liveness and the state of every worker and component."""
-        return json_response(self.hub.health())
+        return json_response(self.hub.health(detail=shows_details(request)))
 
     async def metrics(self, request: web.Request) -> web.Response:
         """Return Prometheus text."""
@@ -118,3 +118,13 @@ class CoreApi:
                 for (r, m, s), n in sorted(self.requests.items())
             ],
         )
+
+
+def shows_details(request: web.Request) -> bool:
+    """Return True when the caller may see full error texts (paths and all): a signed-in admin.
+
+    An open node's local callers have the admin scope too, but nobody signed in:
+    they get what everyone gets, the exception's type and message without paths.
+    """
+    caller = caller_of(request)
+    return caller.scope >= Scope.ADMIN and bool(caller.principal)

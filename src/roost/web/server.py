@@ -7,10 +7,13 @@ import gzip
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from aiohttp.web_protocol import RequestHandler
+from aiohttp.web_request import BaseRequest
 
 from roost.core.version import __version__
 from roost.runtime.hub import Hub
@@ -19,7 +22,7 @@ from roost.web.access import Access, Identify, caller_on_open_node
 from roost.web.api import CoreApi
 from roost.web.apidocs import ApiDocs
 from roost.web.openapi import build_openapi
-from roost.web.responses import MAX_BODY_BYTES, Handler, error_reply, json_response
+from roost.web.responses import MAX_BODY_BYTES, Handler, error_reply, error_response, json_response
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "static"
@@ -29,6 +32,8 @@ PAGE_DIR = STATIC_DIR / "dist"
 # is revalidated on every visit (a 304 when nothing changed).
 _IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable"}
 _REVALIDATE = {"Cache-Control": "no-cache"}
+# What every reply says in `Server:`: not the Python and aiohttp versions a scanner looks for.
+SERVER_HEADER = "roost"
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +71,7 @@ class WebServer:
         if cors is not None:
             middlewares.insert(0, cors[0])
         app = web.Application(client_max_size=self.settings.max_body_bytes, middlewares=middlewares)
+        app.on_response_prepare.append(_name_server)
         if cors is not None:
             app.on_response_prepare.append(cors[1])
         app[MAX_BODY_BYTES] = self.settings.max_body_bytes
@@ -82,7 +88,9 @@ class WebServer:
             app.router.add_get("/", self.index)
         # Before the /static prefix, which would otherwise take these too.
         app.router.add_get("/static/dist/{name}", self.page_asset)
-        app.router.add_static("/static", STATIC_DIR, append_version=False)
+        # Our own handler, not add_static: aiohttp's answers a missing file with an
+        # empty octet-stream 404 that no middleware sees.
+        app.router.add_get("/static/{name:.+}", self.static_file)
         return app
 
     def routes(self) -> list[Route]:
@@ -94,7 +102,7 @@ class WebServer:
 
     async def start(self) -> None:
         """Bind and serve; raise OSError if the port is taken. Loop only."""
-        runner = web.AppRunner(
+        runner = _Runner(
             self.build(),
             handle_signals=False,
             access_log=None,
@@ -137,6 +145,19 @@ class WebServer:
         headers = _REVALIDATE if name.startswith("index.") else _IMMUTABLE
         return web.FileResponse(path, headers=headers)
 
+    async def static_file(self, request: web.Request) -> web.FileResponse:
+        """Serve a file of static/ (roost-live.js and the placeholder page); 404 JSON for anything else."""
+        name = request.match_info["name"]
+        path = (STATIC_DIR / name).resolve()
+        # Nothing outside STATIC_DIR (`..`, %2F), no dot-files, no folders.
+        if (
+            not path.is_relative_to(STATIC_DIR.resolve())
+            or any(part.startswith(".") for part in Path(name).parts)
+            or not path.is_file()
+        ):
+            raise web.HTTPNotFound()
+        return web.FileResponse(path, headers=_REVALIDATE)
+
     async def openapi(self, request: web.Request) -> web.Response:
         """Return the OpenAPI description of every route and command."""
         extra: dict[str, Any] = self.docs.openapi_paths()
@@ -174,6 +195,59 @@ class WebServer:
         if isinstance(response, web.Response) and _worth_compressing(request, response):
             await _gzip(response)
         return response
+
+
+async def _name_server(request: web.Request, response: web.StreamResponse) -> None:
+    response.headers["Server"] = SERVER_HEADER
+
+
+class _JsonErrorHandler(RequestHandler):
+    """aiohttp's connection handler, answering what its parser refuses with roost's JSON error.
+
+    A request line over 8,190 bytes, a header over that, too many headers or a
+    malformed request never reach the application or its middlewares: aiohttp's
+    protocol answers them itself, in text/plain. This is where it does.
+    """
+
+    def handle_error(
+        self,
+        request: BaseRequest,
+        status: int = 500,
+        exc: BaseException | None = None,
+        message: str | None = None,
+    ) -> web.StreamResponse:
+        """Answer `{"error": {...}}` and close the connection; the log gets one line (a 500 its traceback)."""
+        if request.writer.output_size > 0:  # a reply was begun: nothing more can be said
+            raise ConnectionError("the reply has begun; no error can be sent")
+        if status >= 500:
+            log.error("error handling a request from %s", request.remote, exc_info=exc)
+            response = error_response(
+                status, "internal", "internal server error; the server log has the details"
+            )
+        else:
+            said = str(getattr(exc, "message", None) or message or HTTPStatus(status).phrase)
+            # aiohttp quotes what it refused (b'aaaa...'); the client knows what it sent.
+            said = said.split(": b'")[0].split(": bytearray(")[0].strip().rstrip(".")
+            # One line, not aiohttp's traceback: scanners and broken clients send these all day.
+            log.info("refused a malformed request from %s: %s", request.remote, said)
+            response = error_response(status, "bad_request", f"bad request: {said}")
+        response.headers["Server"] = SERVER_HEADER
+        response.force_close()
+        return response
+
+
+class _JsonErrorServer(web.Server):
+    def __call__(self) -> RequestHandler:
+        return _JsonErrorHandler(self, loop=self._loop, **self._kwargs)
+
+
+class _Runner(web.AppRunner):
+    async def _make_server(self) -> web.Server:
+        server = await super()._make_server()
+        # aiohttp builds the Server itself and offers no hook for its protocol class: take
+        # the one it built, with its state, and make it create our connection handler.
+        server.__class__ = _JsonErrorServer
+        return server
 
 
 # Below this a reply fits a few packets and compressing it costs more than it saves.
