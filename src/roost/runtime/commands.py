@@ -254,7 +254,8 @@ class CommandRegistry:
         key = (name, outcome)
         self.calls[key] = self.calls.get(key, 0) + 1
         duration_s = self.clock.monotonic() - started
-        log.debug("command %s %s in %.1f ms (%s)", name, outcome, duration_s * 1e3, caller.describe())
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("command %s %s in %.1f ms (%s)", name, outcome, duration_s * 1e3, caller.describe())
         if not self._listeners:
             return
         sent = dict(args) if isinstance(args, Mapping) else {}
