@@ -9,6 +9,7 @@ route's with a 403 JSON error before the handler runs.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 from aiohttp import web
@@ -30,18 +31,30 @@ Identify = Callable[[web.Request, Route | None], Caller]
 
 def transport_of(request: web.Request) -> Transport:
     """Return how `request` came: `page` when the page marked it, `ws`, `sse`, or `http`."""
-    if request.headers.get(CLIENT_HEADER) == "page" or request.query.get("client") == "page":
+    headers = request.headers
+    if headers.get(CLIENT_HEADER) == "page":
         return "page"
-    if request.headers.get("Upgrade", "").lower() == "websocket":
+    # Parse the query only when it may hold the mark: this runs for every request.
+    if "client=page" in request.query_string and request.query.get("client") == "page":
+        return "page"
+    upgrade = headers.get("Upgrade")
+    if upgrade is not None and upgrade.lower() == "websocket":
         return "ws"
-    if "text/event-stream" in request.headers.get("Accept", ""):
+    accept = headers.get("Accept")
+    if accept is not None and "text/event-stream" in accept:
         return "sse"
     return "http"
 
 
 def caller_on_open_node(request: web.Request, route: Route | None = None) -> Caller:
     """Return who made `request` on a node without authentication: anyone who reaches it may do anything."""
-    return Caller(transport_of(request), request.remote or "", "", Scope.ADMIN)
+    return _open_caller(transport_of(request), request.remote or "")
+
+
+@functools.lru_cache(maxsize=1024)
+def _open_caller(transport: Transport, address: str) -> Caller:
+    # Callers are immutable: one per transport and address serves every request from it.
+    return Caller(transport, address, "", Scope.ADMIN)
 
 
 class Access:
