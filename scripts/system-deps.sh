@@ -4,7 +4,7 @@
 set -euo pipefail
 
 declare -A NEED=(
-  [test]="chromium"
+  [test]="chromium mosquitto"   # mosquitto: tests/mqtt start their own broker on a free port
   [bench]="wrk"
   [page]="nodejs npm"   # builds the web page (frontend/); not needed to run roost
 )

@@ -15,7 +15,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
-from typing import Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from roost.core.schedule import Daily, Repeating, Unit, parse_days, parse_time
 from roost.live import LiveHub
@@ -27,6 +27,9 @@ from roost.runtime.triggers import Cron, Sun, SunEvent
 from roost.runtime.workers import Every, Trigger, Worker
 from roost.store import HistorySettings, HistoryUnavailable, Recorder
 from roost.web.server import WebServer, WebSettings
+
+if TYPE_CHECKING:
+    from roost.mqtt import MqttBridge, MqttSettings
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -41,6 +44,11 @@ class RunOptions:
     data_dir: Path | None = None
     memory_limit_mb: float | None = None
     restart_on_memory_limit: bool = False
+    # --mqtt URL, --mqtt-ca, --mqtt-cert, --mqtt-key: the bridge, replacing one the program set up.
+    mqtt: str | None = None
+    mqtt_ca: Path | None = None
+    mqtt_cert: Path | None = None
+    mqtt_key: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +125,7 @@ class App:
         restart_on_memory_limit: bool = False,
         clock: Clock | None = None,
         history: HistorySettings | bool = True,
+        mqtt: str | MqttSettings | None = None,
     ) -> None:
         imposed = overrides.get()
         if imposed is not None:
@@ -167,6 +176,10 @@ class App:
             self.history = self.hub.add_component(Recorder(self.hub, settings))
         # Live push on /api/live and /api/events; tune with `app.live.settings = LiveSettings(...)`.
         self.live = self.hub.add_component(LiveHub(self.hub))
+        # The MQTT bridge: off unless a broker is given (here, by enable_mqtt, or by --mqtt).
+        self.mqtt: MqttBridge | None = None
+        if mqtt is not None:
+            self.enable_mqtt(mqtt)
 
         self._stop_requested: asyncio.Event | None = None
         _apps.add(self)
@@ -289,6 +302,22 @@ class App:
         """Plug in a feature (recorder, bridge, adapter); it starts and stops with the app."""
         return self.hub.add_component(component)
 
+    def enable_mqtt(self, broker: str | MqttSettings, **fields: Any) -> MqttBridge:
+        """Put this node on an MQTT broker: `mqtt://user:pass@host:1883` (or `mqtts://`) or MqttSettings.
+
+        `fields` are MqttSettings fields (`include=`, `exclude=`, `scope=`, `discovery=`,
+        `ca_file=`, ...). Needs the mqtt extra (`pip install 'roost[mqtt]'`). Before start only.
+        """
+        from roost.mqtt import MqttBridge, MqttSettings, parse_broker_url
+
+        settings = parse_broker_url(broker, **fields) if isinstance(broker, str) else broker
+        if isinstance(broker, MqttSettings) and fields:
+            settings = replace(broker, **fields)
+        if self.mqtt is not None:
+            self.hub.components.remove(self.mqtt)
+        self.mqtt = self.hub.add_component(MqttBridge(self.hub, settings))
+        return self.mqtt
+
     def set_memory_limit(self, limit_mb: float | None, restart: bool = False) -> None:
         """Mark the node degraded over `limit_mb` of resident memory; with `restart`, also stop it."""
         if limit_mb is not None and not limit_mb > 0:
@@ -395,6 +424,10 @@ class App:
                 self.hub.data_dir = opts.data_dir
             if opts.memory_limit_mb is not None:
                 self.set_memory_limit(opts.memory_limit_mb, opts.restart_on_memory_limit)
+            if opts.mqtt is not None:
+                self.enable_mqtt(
+                    opts.mqtt, ca_file=opts.mqtt_ca, cert_file=opts.mqtt_cert, key_file=opts.mqtt_key
+                )
         self.ran = True
         if not logging.getLogger("roost").handlers:
             log_to_stderr()

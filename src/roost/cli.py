@@ -45,6 +45,40 @@ def _add_run_options(
         action="store_true",
         help="over the memory limit, stop cleanly with exit status 75 so that systemd restarts the node",
     )
+    mqtt = parser.add_argument_group("MQTT bridge (needs pip install 'roost[mqtt]'; docs/mqtt.md)")
+    mqtt.add_argument(
+        "--mqtt",
+        metavar="URL",
+        default=None,
+        help="put the node on this broker: mqtt://[user[:password]@]host[:port] or mqtts://...; "
+        "a user without a password takes $ROOST_MQTT_PASSWORD (default: no bridge)",
+    )
+    mqtt.add_argument(
+        "--mqtt-ca", type=Path, default=None, metavar="FILE", help="CA certificates (PEM) for mqtts://"
+    )
+    mqtt.add_argument("--mqtt-cert", type=Path, default=None, metavar="FILE", help="client certificate (PEM)")
+    mqtt.add_argument(
+        "--mqtt-key", type=Path, default=None, metavar="FILE", help="the client certificate's key"
+    )
+
+
+def _check_mqtt(args: argparse.Namespace) -> str | None:
+    """Return why the --mqtt options cannot work, or None."""
+    if args.mqtt is None:
+        if args.mqtt_ca or args.mqtt_cert or args.mqtt_key:
+            return "--mqtt-ca, --mqtt-cert and --mqtt-key need --mqtt"
+        return None
+    from roost.mqtt.settings import check_installed, parse_broker_url
+
+    try:
+        check_installed()
+        parse_broker_url(args.mqtt, ca_file=args.mqtt_ca, cert_file=args.mqtt_cert, key_file=args.mqtt_key)
+    except (RuntimeError, ValueError) as exc:
+        return f"--mqtt: {exc}"
+    for path in (args.mqtt_ca, args.mqtt_cert, args.mqtt_key):
+        if path is not None and not path.is_file():
+            return f"--mqtt: no such file: {path}"
+    return None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -296,8 +330,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.restart_on_memory_limit and args.memory_limit_mb is None:
         print("roost: --restart-on-memory-limit needs --memory-limit-mb", file=sys.stderr)
         return 2
+    problem = _check_mqtt(args)
+    if problem is not None:
+        print(f"roost: {problem}", file=sys.stderr)
+        return 2
     options = app_module.RunOptions(
-        args.host, args.port, args.data_dir, args.memory_limit_mb, args.restart_on_memory_limit
+        args.host,
+        args.port,
+        args.data_dir,
+        args.memory_limit_mb,
+        args.restart_on_memory_limit,
+        args.mqtt,
+        args.mqtt_ca,
+        args.mqtt_cert,
+        args.mqtt_key,
     )
     if args.command == "demo":
         from roost.demo import build_demo
