@@ -83,8 +83,11 @@ class Forbidden(RoostError):
     status = 403
     code = "forbidden"
 
-    def __init__(self, message: str, needed: str, **details: Any) -> None:
-        super().__init__(message, needed=needed, **details)
+    def __init__(self, message: str, needed: str = "", **details: Any) -> None:
+        # `needed` names the scope that was lacking ("admin"), when a scope was.
+        if needed:
+            details["needed"] = needed
+        super().__init__(message, **details)
         self.needed = needed
 
 
