@@ -7,11 +7,12 @@ import io
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from roost.testing import NeverHeld, eventually
 from support import RoostProcess, StartNode, http_call
 
 COUNTING = """
@@ -60,13 +61,12 @@ def history_of(node_url: str) -> dict[str, object]:
     return http_call("GET", node_url + "/healthz")[1]["components"]["history"]  # type: ignore[no-any-return]
 
 
-def wait_for(predicate: object, timeout_s: float = 15.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
-            return True
-        time.sleep(0.1)
-    return False
+def wait_for(predicate: Callable[[], object], timeout_s: float = 15.0) -> bool:
+    try:
+        eventually(predicate, timeout_s, interval_s=0.1)
+    except NeverHeld:
+        return False
+    return True
 
 
 def exported_counts(data_dir: Path) -> list[int]:
@@ -188,3 +188,45 @@ def test_a_read_only_data_directory_starts_degraded_and_recovers(
     node.terminate()
     counts = exported_counts(data)
     assert counts == list(range(1, counts[-1] + 1))  # buffered from the first sample on
+
+
+RETAINING = COUNTING.replace(
+    "    app.run()",
+    """    app.meta("heating", retain=True)
+
+    @app.command
+    def set_target(celsius: float) -> float:
+        app.state["heating/target"] = celsius
+        return celsius
+
+    @app.command
+    def set_mode(mode: str) -> str:
+        app.state["heating/mode"] = mode
+        return mode
+
+    app.run()""",
+)
+
+
+def test_retained_values_come_back_once_a_read_only_database_is_writable(
+    start_node: StartNode, tmp_path: Path, immutable: list[Path]
+) -> None:
+    first = start_node(RETAINING)
+    data = tmp_path / "data"
+    for command, args in (("set_target", b'{"celsius": 21.5}'), ("set_mode", b'{"mode": "eco"}')):
+        assert http_call("POST", first.url + f"/api/commands/{command}", args)[0] == 200
+    first.terminate()
+    immutable[:] = [data]
+    set_immutable(immutable, True)  # history.db is there, but no -wal file can be made beside it
+    second = start_node(RETAINING)
+    assert wait_for(lambda: history_of(second.url)["ok"] is False), history_of(second.url)
+    assert http_call("GET", second.url + "/api/state/heating")[0] == 404  # not readable yet
+    http_call("POST", second.url + "/api/commands/set_mode", b'{"mode": "away"}')  # changed meanwhile
+    set_immutable(immutable, False)
+    assert wait_for(lambda: history_of(second.url)["ok"] is True)
+    # What was stored comes back, but not over what the tree has changed since start.
+    assert http_call("GET", second.url + "/api/state/heating")[1] == {"target": 21.5, "mode": "away"}
+    second.terminate()
+    third = start_node(RETAINING)
+    assert http_call("GET", third.url + "/api/state/heating")[1] == {"target": 21.5, "mode": "away"}
+    third.terminate()

@@ -120,7 +120,7 @@ class Recorder(Component):
         self._unavailable = None
         self._tasks = []
         try:
-            store = await self._open_store(restore=True)
+            store = await self._open_store()
         except HistoryUnwritable as exc:
             store = None
             self._set_unavailable(exc)
@@ -154,19 +154,17 @@ class Recorder(Component):
             asyncio.create_task(self._purge_loop(), name="history-purge"),
         ]
 
-    async def _open_store(self, restore: bool) -> HistoryStore:
+    async def _open_store(self) -> HistoryStore:
         store = HistoryStore(
             self.hub.data_dir / self.settings.file_name, self.hub.tz, self.settings.retention()
         )
         await asyncio.to_thread(store.open)
         self._store = store
         try:
-            if restore:
-                # Before any worker, and before the components added after this one, read the tree.
-                self._retained.restore(await asyncio.to_thread(store.retained_rows))
-            else:
-                # Opened late: the tree has moved on; the next commit writes its retained part anew.
-                self._retained.resync(iter_leaves(self.hub.state.snapshot().root))
+            # At start: before any worker, and before the components added after this one,
+            # read the tree. Opened late (the disk was read-only): the values stored before
+            # come back too, except those the tree has changed or removed since start.
+            self._retained.restore(await asyncio.to_thread(store.retained_rows))
         except BaseException:
             self._store = None
             await asyncio.to_thread(store.close)
@@ -196,7 +194,7 @@ class Recorder(Component):
 
     async def _try_reopen(self) -> bool:
         try:
-            await self._open_store(restore=False)
+            await self._open_store()
         except (sqlite3.Error, OSError, HistoryUnwritable) as exc:
             self._set_unavailable(exc)
             return False

@@ -68,9 +68,14 @@ class RetainedValues:
         return found
 
     def restore(self, rows: Mapping[str, str]) -> None:
-        """Put stored values back into the tree; rows no longer retained are dropped at the next commit."""
+        """Put stored values back into the tree; rows no longer retained are dropped at the next commit.
+
+        A leaf changed or removed since start (noted, not yet written) keeps what the tree says.
+        """
         state = self.hub.state
         for path, text in sorted(rows.items()):
+            if path in self._dirty:
+                continue
             if not self.retained(path):
                 self._dirty[path] = _GONE
                 continue
@@ -84,7 +89,11 @@ class RetainedValues:
             self.restored += 1
         # Retained leaves the program set before start that have no row yet are kept too.
         for path, value in state.leaves():
-            if self.retained(path) and rows.get(path) != codec.dumps(value).decode():
+            if (
+                path not in self._dirty
+                and self.retained(path)
+                and rows.get(path) != codec.dumps(value).decode()
+            ):
                 self._dirty[path] = value
 
     def observe(self, change: Change) -> None:
