@@ -376,7 +376,14 @@ class App:
         gc.freeze()
 
     async def stop(self) -> None:
-        """Stop the server, the workers and the components, flushing what they hold. Loop only."""
+        """Stop the server, the workers and the components, flushing what they hold. Loop only.
+
+        Command calls in flight are answered first, with 503 `unavailable`: their
+        callers hear that the node stops instead of losing the connection.
+        """
+        aborted = await self.hub.commands.abort_calls()
+        if aborted:
+            log.info("stopping: %d command calls in flight answered 503", aborted)
         if self.server is not None:
             await self.server.stop()
         await self.hub.stop()

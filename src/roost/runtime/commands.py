@@ -31,6 +31,7 @@ from roost.core.errors import (
     InvalidArguments,
     RoostError,
     TooManyRequests,
+    Unavailable,
     UnknownCommand,
 )
 from roost.core.metrics import Metric
@@ -82,6 +83,8 @@ class CommandRegistry:
         self._specs: dict[str, CommandSpec] = {}
         self._pool = DaemonPool("roost-cmd", max_threads, hard_max_threads)
         self._async_in_flight: dict[str, int] = {}
+        self._running: set[asyncio.Task[Any]] = set()
+        self._aborting = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._listeners: tuple[CallListener, ...] = ()
         self.calls: dict[tuple[str, str], int] = {}
@@ -121,6 +124,7 @@ class CommandRegistry:
     def attach(self, loop: asyncio.AbstractEventLoop) -> None:
         """Remember the loop so that threads can call commands through it."""
         self._loop = loop
+        self._aborting = False
 
     def listen(self, listener: CallListener) -> Callable[[], None]:
         """Call `listener(record)` after every call of a known command; return the unsubscribe function.
@@ -195,6 +199,11 @@ class CommandRegistry:
         return self.call(name, args, PROGRAM, timeout_s)
 
     async def _run(self, spec: CommandSpec, kwargs: dict[str, Any]) -> Any:
+        if self._aborting:
+            raise Unavailable(f"the node is stopping; command {spec.name!r} was not called")
+        task = asyncio.current_task()
+        if task is not None:
+            self._running.add(task)
         deadline = asyncio.timeout(self.timeout_s)
         try:
             async with deadline:
@@ -209,10 +218,36 @@ class CommandRegistry:
             raise CommandTimeout(
                 f"command {spec.name!r} did not finish within {self.timeout_s:g} s"
             ) from None
+        except asyncio.CancelledError:
+            if not self._aborting or task is None:
+                raise
+            # abort_calls() cancelled us: the caller gets a 503 instead of a dropped connection.
+            task.uncancel()
+            raise Unavailable(
+                f"the node is stopping; command {spec.name!r} did not finish", command=spec.name
+            ) from None
         except RoostError:
             raise
         except Exception as exc:
             raise _failed(spec.name, exc) from None
+        finally:
+            if task is not None:
+                self._running.discard(task)
+
+    async def abort_calls(self, grace_s: float = 1.0) -> int:
+        """Answer every call in flight with Unavailable (503), refuse new ones; return how many. Loop only.
+
+        For stopping: a caller hears that the node stops instead of losing its
+        connection. A sync call's thread cannot be stopped: it is left to finish.
+        """
+        self._aborting = True
+        tasks = list(self._running)
+        for task in tasks:
+            task.cancel()
+        deadline = asyncio.get_running_loop().time() + grace_s
+        while self._running and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.01)
+        return len(tasks)
 
     async def _run_async(self, name: str, coro: Any) -> Any:
         self._async_in_flight[name] = self._async_in_flight.get(name, 0) + 1
