@@ -17,6 +17,7 @@ call is stuck the node is degraded in /healthz.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import warnings
 from collections.abc import Callable, Mapping
@@ -84,6 +85,7 @@ class CommandRegistry:
         self._pool = DaemonPool("roost-cmd", max_threads, hard_max_threads)
         self._async_in_flight: dict[str, int] = {}
         self._running: set[asyncio.Task[Any]] = set()
+        self._drained = asyncio.Event()  # set whenever no call is running
         self._aborting = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._listeners: tuple[CallListener, ...] = ()
@@ -233,6 +235,8 @@ class CommandRegistry:
         finally:
             if task is not None:
                 self._running.discard(task)
+                if not self._running:
+                    self._drained.set()
 
     async def abort_calls(self, grace_s: float = 1.0) -> int:
         """Answer every call in flight with Unavailable (503), refuse new ones; return how many. Loop only.
@@ -241,12 +245,13 @@ class CommandRegistry:
         connection. A sync call's thread cannot be stopped: it is left to finish.
         """
         self._aborting = True
+        self._drained = asyncio.Event()  # made here: an App may run on another loop next time
         tasks = list(self._running)
         for task in tasks:
             task.cancel()
-        deadline = asyncio.get_running_loop().time() + grace_s
-        while self._running and asyncio.get_running_loop().time() < deadline:
-            await asyncio.sleep(0.01)
+        if self._running:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._drained.wait(), grace_s)
         return len(tasks)
 
     async def _run_async(self, name: str, coro: Any) -> Any:
