@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import logging
 import threading
@@ -446,3 +447,50 @@ async def test_consume_from_another_thread_once_started_is_refused(hub: Hub) -> 
     with pytest.raises(RuntimeError, match="event loop"):
         await asyncio.to_thread(hub.consume, "thread", lambda changes: None)
     assert "thread" not in hub.consumers
+
+
+def test_features_follow_the_stream_only_through_hub_consume() -> None:
+    # The tree's own hooks are for the consumer (and tests): a feature that used them
+    # would be an unbounded follower that /healthz never shows.
+    src = Path(__file__).resolve().parents[2] / "src" / "roost"
+    allowed = {src / "runtime" / "state.py", src / "runtime" / "consumer.py"}
+    offenders = []
+    for path in sorted(src.rglob("*.py")):
+        if path in allowed:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if _is_tree_hook(node):
+                offenders.append(f"{path.relative_to(src)}:{node.lineno}")
+    assert not offenders, f"change-stream hooks used outside runtime: {offenders}"
+
+
+def _is_tree_hook(node: ast.AST) -> bool:
+    """`state.subscribe(...)`, `self.hub.state.follow(...)` and the like (not an MQTT subscribe)."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+        return False
+    receiver = node.func.value
+    name = receiver.id if isinstance(receiver, ast.Name) else getattr(receiver, "attr", "")
+    return node.func.attr in ("subscribe", "follow") and name in ("state", "_state", "tree")
+
+
+async def test_a_hung_consumer_holds_stop_up_only_for_the_drain_timeout(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    hub = Hub("test", SystemClock(), UTC, tmp_path)
+    hub.drain_timeout_s = 0.2
+    await hub.start()
+    forever = asyncio.Event()
+    quick: list[int] = []
+
+    async def hung(changes: Sequence[Change]) -> None:
+        await forever.wait()
+
+    hub.consume("hung", hung)
+    hub.consume("quick", lambda changes: quick.extend(c.seq for c in changes))
+    hub.state["n"] = 1
+    await eventually(lambda: quick == [1])
+    hub.state["n"] = 2  # waits behind the hung batch
+    async with asyncio.timeout(5):
+        await hub.stop(grace_s=0.1)
+    assert quick == [1, 2] and hub.consumers == {}
+    assert any("hung did not take its last" in r.getMessage() for r in caplog.records)

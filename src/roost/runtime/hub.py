@@ -61,6 +61,8 @@ class Hub:
         # Authentication announces ended sessions and tokens here; streams opened with them close.
         self.credentials = Credentials()
         self.consumers: dict[str, Consumer] = {}
+        # How long stop() waits for consumers to take their last changes.
+        self.drain_timeout_s = DRAIN_TIMEOUT_S
         self.stopping = threading.Event()
         self.started_at: float | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -185,11 +187,11 @@ class Hub:
         await self.process.stop()
         await self.scheduler.stop(grace_s)
         self.state.detach()  # delivers what is pending; later writes reach consumers by drain()
-        await self.drain_consumers(max(grace_s, DRAIN_TIMEOUT_S))
+        await self.drain_consumers(self.drain_timeout_s)
         for c in reversed(self.components):
             await _stop_quietly(c)
         # Consumers no component closed (a program's own): what components wrote while stopping, then done.
-        await self.drain_consumers(grace_s)
+        await self.drain_consumers(min(grace_s, self.drain_timeout_s))
         for consumer in list(self.consumers.values()):
             await consumer.aclose()
         self.commands.close()
