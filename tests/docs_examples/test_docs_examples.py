@@ -29,3 +29,16 @@ def test_the_docs_show_the_example_file_as_it_is(doc: str, example: str) -> None
 
 def test_the_readme_links_the_testing_guide() -> None:
     assert "(docs/testing.md)" in (ROOT / "README.md").read_text()
+
+
+def test_the_testing_guide_names_the_whole_kit_and_only_what_exists() -> None:
+    import roost.testing
+    from roost.testing import Harness, LiveClient
+
+    text = (ROOT / "docs/testing.md").read_text()
+    assert not [name for name in roost.testing.__all__ if f"`{name}" not in text]
+    table = dict(re.findall(r"^\| `(Harness|LiveClient)` \| (.*) \|$", text, re.M))
+    for cls in (Harness, LiveClient):
+        listed = re.findall(r"`(\w+)", table[cls.__name__])
+        known = {*dir(cls), *cls.__annotations__, "async"}
+        assert not [n for n in listed if n not in known], cls.__name__

@@ -70,6 +70,10 @@ class Harness:
     except `load()` and the read-only properties.
     """
 
+    app: App
+    clock: FakeClock
+    module: types.ModuleType | None
+
     def __init__(
         self,
         app: App,

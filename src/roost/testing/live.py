@@ -29,6 +29,10 @@ class LiveClient:
     every message in order. Wait for what a test expects with `wait_for`.
     """
 
+    state: dict[str, Json]
+    seq: int
+    messages: list[dict[str, Any]]
+
     def __init__(self, session: aiohttp.ClientSession, patterns: Sequence[str] = ()) -> None:
         self._session = session
         self._patterns = list(patterns)
