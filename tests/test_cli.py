@@ -112,8 +112,8 @@ def test_demo_starts_and_serves_the_house(tmp_path: Path, roost_process: type[Ro
     proc.wait_ready()
     state = get(proc.url + "/api/state")
     assert isinstance(state, dict)
-    assert {"plugs", "solar", "boiler", "living_room"} <= set(state)
-    assert state["plugs"]["fridge"]["always_on"] is True
+    assert {"devices", "solar", "boiler", "living_room"} <= set(state)
+    assert state["devices"]["fridge"]["always_on"] is True
     commands = get(proc.url + "/api/commands")
     assert isinstance(commands, dict)
-    assert {"ring_doorbell", "switch_plug"} <= {c["name"] for c in commands["commands"]}
+    assert {"ring_doorbell", "switch_device", "tv_remote"} <= {c["name"] for c in commands["commands"]}

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from roost.core.schedule import Daily, Repeating, Unit, parse_days, parse_time
+from roost.devices import Devices, DeviceSettings, Driver
 from roost.live import LiveHub
 from roost.runtime.clock import Clock, SystemClock, resolve_timezone
 from roost.runtime.component import Component
@@ -181,6 +182,11 @@ class App:
         if mqtt is not None:
             self.enable_mqtt(mqtt)
 
+        # Devices: switches and plugs with schedules, a standby killer and overrides (/api/devices).
+        self.devices = self.hub.add_component(
+            Devices(self.hub, latitude=latitude, longitude=longitude, history=self._history_values)
+        )
+
         self._stop_requested: asyncio.Event | None = None
         _apps.add(self)
 
@@ -231,6 +237,22 @@ class App:
             return f
 
         return register(func) if func is not None else register
+
+    def device(self, device_id: str, driver: Driver, **settings: Any) -> DeviceSettings:
+        """Declare a device (`app.device("tv", SimulatedPlug(92), name="TV", category="media")`).
+
+        `settings` are its fields: name, location, category, always_on, production,
+        record, schedule, schedule_enabled, standby_hold_s, start_grace_s,
+        confirm_timeout_s. Settings edited in the page since win at start.
+        """
+        return self.devices.add(device_id, driver, **settings)
+
+    def _history_values(self, path: str, start: float, end: float) -> list[float]:
+        # The devices component reads today's energy counter from history after a restart.
+        if self.history is None:
+            return []
+        series = self.history.query(path, start, end, points=100_000, resolution="raw")
+        return list(series[0].mean) if series else []
 
     def every(
         self, interval_s: float, *, name: str | None = None, immediately: bool = True

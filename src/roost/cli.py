@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import re
@@ -129,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     _add_history_commands(sub)
+    _add_device_commands(sub)
     _add_auth_commands(sub)
     return parser
 
@@ -319,12 +321,122 @@ def _run_history(args: argparse.Namespace) -> int:
         )
 
 
+# -- devices (issue 11): settings as JSON, and Plugwise-2-py's configuration ----------
+
+
+def _data_dir_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="the node's data directory (default $ROOST_DATA_DIR or ~/.local/share/roost/NAME)",
+    )
+    parser.add_argument("--name", default="roost", help="the node's name, for the default data directory")
+
+
+def _add_device_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    config = sub.add_parser(
+        "config",
+        help="export or import device settings and schedules as JSON",
+        description="Device settings, schedules and manual overrides of a node as one JSON document "
+        "(docs/devices.md). Import while the node is stopped.",
+    )
+    actions = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    exp = actions.add_parser("export", help="write the settings as JSON to standard output or --output")
+    exp.add_argument("-o", "--output", type=Path, default=None, help="write to this file")
+    imp = actions.add_parser(
+        "import",
+        help="read settings from a JSON file (checked whole before anything is written)",
+        description="Add the devices, schedules and overrides of FILE.json to the node's settings "
+        "(--replace: instead of them). Nothing is written unless all of it is valid.",
+    )
+    imp.add_argument("file", type=Path, metavar="FILE.json")
+    imp.add_argument("--replace", action="store_true", help="replace the settings instead of merging")
+    for action in (exp, imp):
+        _data_dir_options(action)
+
+    imports = sub.add_parser(
+        "import",
+        help="import another program's configuration (plugwise)",
+        description="Import devices and schedules from another program's configuration.",
+    )
+    sources = imports.add_subparsers(dest="import_source", metavar="SOURCE", required=True)
+    plugwise = sources.add_parser(
+        "plugwise",
+        help="Plugwise-2-py: pw-conf.json, pw-control.json, schedules/*.json, energy logs",
+        description="Import the circles of a Plugwise-2-py configuration folder as devices (keeping "
+        "their MAC for the Plugwise driver), its schedules, and with --logs DIR its energy logs into "
+        "history. Run it while the node is stopped.",
+    )
+    plugwise.add_argument("config_dir", type=Path, metavar="CONFIG_DIR")
+    plugwise.add_argument(
+        "--logs",
+        type=Path,
+        default=None,
+        help="folder of pw-*.log energy logs (default CONFIG_DIR/logs if any)",
+    )
+    plugwise.add_argument("--no-logs", action="store_true", help="do not import energy logs")
+    plugwise.add_argument(
+        "--timezone", default=None, help="zone of the logs' local times (default: the system's)"
+    )
+    _data_dir_options(plugwise)
+
+
+def _run_device_command(args: argparse.Namespace) -> int:
+    from roost.core.errors import RoostError
+    from roost.devices import config
+
+    data_dir = args.data_dir or app_module.default_data_dir(args.name)
+    try:
+        if args.command == "config" and args.config_command == "export":
+            text = json.dumps(config.export_config(data_dir), indent=1, sort_keys=True) + "\n"
+            if args.output is None:
+                sys.stdout.write(text)
+            else:
+                args.output.write_text(text, encoding="utf-8")
+            return 0
+        if args.command == "config":
+            counts = config.import_config(data_dir, config.read_json_file(args.file), replace=args.replace)
+            print(f"imported {counts['devices']} devices and {counts['schedules']} schedules into {data_dir}")
+            return 0
+        return _import_plugwise(args, data_dir)
+    except RoostError as exc:
+        print(f"roost: {exc}", file=sys.stderr)
+        return 1
+
+
+def _import_plugwise(args: argparse.Namespace, data_dir: Path) -> int:
+    import time
+
+    from roost.devices import plugwise
+    from roost.runtime.clock import resolve_timezone
+    from roost.store.db import DB_FILE
+    from roost.store.store import HistoryStore
+
+    tz = resolve_timezone(args.timezone)
+    logs = args.logs
+    if logs is None and not args.no_logs and (args.config_dir / "logs").is_dir():
+        logs = args.config_dir / "logs"
+    report = plugwise.import_plugwise(args.config_dir, data_dir, None if args.no_logs else logs, tz)
+    if report.samples:
+        store = HistoryStore(data_dir / DB_FILE, tz)
+        store.open()  # refuses (HistoryUnavailable) while the node runs
+        try:
+            store.ingest(report.samples, time.time())
+        finally:
+            store.close()
+    print(report.summary())
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the `roost` command; return the exit status."""
     args = build_parser().parse_args(argv)
     app_module.log_to_stderr(args.log_level)
     if args.command == "history":
         return _run_history(args)
+    if args.command in ("config", "import"):
+        return _run_device_command(args)
     if args.command in ("user", "token"):
         return _run_auth(args)
     if args.restart_on_memory_limit and args.memory_limit_mb is None:

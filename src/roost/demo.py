@@ -1,10 +1,12 @@
 """The demo home: a believable simulated house on embedded defaults only.
 
 Room temperatures follow a day/night cycle (read every minute), a boiler cycles
-its flow temperature, three plugs report power every 10 s (a fridge that is
-always on, a TV with standby draw, a lamp), a solar inverter follows the real
-sun for the configured place, and a doorbell command rings. It is also the
-model of a roost program: read it as an example.
+its flow temperature, three plugs report power and energy every 10 s (a fridge
+that is always on; a TV on an evening schedule with a standby killer that cuts
+it once it has sat in standby for a minute; a floor lamp from sunset - 30 min
+to 23:00), a solar inverter follows the real sun for the configured place, and
+a doorbell command rings. It is also the model of a roost program: read it as
+an example.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from astral import Observer
 from astral.sun import elevation
 
 from roost import App
-from roost.devices import Plugs, SimulatedPlug
+from roost.core.weekgrid import constant_week, paint
+from roost.core.weekplan import Schedule, parse_schedule
+from roost.devices import SimulatedPlug
 
 # Somewhere in central Europe, so the sun and the seasons behave plausibly.
 LATITUDE, LONGITUDE = 51.2, 6.8
@@ -107,12 +111,7 @@ def build_demo(name: str = "demo") -> App:
         kwh = solar.add(watts * 10 / 3_600_000)
         app.state["solar"] = {"power_w": watts, "energy_today_kwh": round(kwh, 3)}
 
-    plugs = Plugs(app.hub, poll_s=10)
-    plugs.add(
-        "fridge", SimulatedPlug(85.0, idle_w=2.0, cycle_s=1800, duty=0.35, on=True), "Fridge", always_on=True
-    )
-    plugs.add("tv", SimulatedPlug(92.0, standby_w=0.6), "TV")
-    plugs.add("lamp", SimulatedPlug(8.5, standby_w=0.0, on=True), "Floor lamp")
+    add_devices(app)
 
     rings = _DailyTotal()
 
@@ -124,3 +123,48 @@ def build_demo(name: str = "demo") -> App:
         return f"ding dong: {visitor} is at the door"
 
     return app
+
+
+# The TV's evening: on from 18:00 to 23:30 every day, with the standby killer at 8 W.
+TV_EVENINGS = Schedule(
+    "tv-evenings",
+    paint(constant_week(), range(7), "18:00", "23:30", 8),
+    "TV in the evening; standby killer at 8 W",
+)
+LAMP_EVENINGS = {
+    "name": "lamp-evenings",
+    "description": "Floor lamp from sunset - 30 min to 23:00",
+    "week": constant_week(),
+    "rules": [{"type": "sun", "from": "sunset-30m", "to": "23:00"}],
+}
+
+
+def add_devices(app: App) -> None:
+    """The demo's plugs: an always-on fridge, a TV with a standby killer, a lamp that follows the sun."""
+    app.devices.add_schedule(TV_EVENINGS)
+    app.devices.add_schedule(parse_schedule(LAMP_EVENINGS))
+    fridge = SimulatedPlug(85.0, idle_w=2.0, cycle_s=1800, duty=0.35, on=True)
+    app.device("fridge", fridge, name="Fridge", location="Kitchen", category="kitchen", always_on=True)
+    # The TV plays for ten minutes after it comes on, then drops to standby (1.2 W) by itself;
+    # the killer cuts it a minute later, once its five-minute start grace is over.
+    tv = SimulatedPlug(92.0, standby_w=1.2, active_s=600)
+    app.device(
+        "tv",
+        tv,
+        name="TV",
+        location="Living room",
+        category="media",
+        schedule="tv-evenings",
+        standby_hold_s=60,
+        start_grace_s=300,
+    )
+    lamp = SimulatedPlug(8.5)
+    app.device(
+        "lamp", lamp, name="Floor lamp", location="Living room", category="light", schedule="lamp-evenings"
+    )
+
+    @app.command
+    def tv_remote(watch: bool) -> str:
+        """Press the TV's remote: true wakes it, false sends it to standby (the killer then cuts it)."""
+        tv.press(watch)
+        return "watching" if watch else "standby"

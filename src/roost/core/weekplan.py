@@ -31,7 +31,7 @@ from typing import Any, Literal
 
 from roost.core.errors import InvalidSchedule
 from roost.core.schedule import DAY_NAMES, local_at, parse_days
-from roost.core.weekgrid import SLOT_S, Cell, Week, check_cell, check_week, constant_week
+from roost.core.weekgrid import SLOT_S, Cell, Week, check_cell, check_week, constant_week, slot_time
 
 NAME_RE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 HORIZON_S = 8 * 86400  # a week and a day: every weekly value has come round by then
@@ -289,6 +289,35 @@ def value_at(schedule: Schedule, ts: float, cal: Calendar) -> Cell:
         if window is not None and window[0] <= ts < window[1]:
             value = rule.value
     return value
+
+
+def explain(schedule: Schedule, ts: float, cal: Calendar) -> dict[str, Any]:
+    """Return why the schedule has its value at `ts`: schedule, day, slot, time, value and source."""
+    local = datetime.fromtimestamp(ts, cal.tz)
+    day = local.date()
+    source = "week"
+    for rule in schedule.rules:
+        if isinstance(rule, Vacation) and rule.first <= day <= rule.last:
+            source = f"vacation ({rule.schedule})"
+            break
+    if any(isinstance(r, Holidays) and day in r.dates for r in schedule.rules):
+        source = "holiday" if source == "week" else source
+    cells, rules = day_plan(schedule, day, cal)
+    slot = local.hour * 4 + local.minute // 15
+    value = cells[slot]
+    for rule in rules:
+        window = _window(rule, day, cal)
+        if window is not None and window[0] <= ts < window[1]:
+            value = rule.value
+            source = f"rule {rule.start.text()} to {rule.end.text()}"
+    return {
+        "schedule": schedule.name,
+        "day": DAY_NAMES[local.weekday()],
+        "slot": slot,
+        "time": slot_time(slot),
+        "value": value,
+        "source": source,
+    }
 
 
 def _window(rule: SunRule, day: date, cal: Calendar) -> tuple[float, float] | None:

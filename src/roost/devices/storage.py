@@ -1,0 +1,137 @@
+"""Device settings, schedules and overrides on disk: one JSON file, written crash-safely.
+
+`devices.json` in the data directory holds `{"schema": N, "devices": {...},
+"schedules": {...}, "overrides": {...}}`. It is written to a temporary file in
+the same folder, flushed and fsynced, then renamed over the old one (and the
+folder fsynced), so a power cut leaves the old file or the new one, never half
+of either. A file from a newer roost (a higher schema) is refused rather than
+overwritten. Switch events are appended to `device-events.jsonl`, compacted
+at start.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from roost.core.errors import RoostError
+
+log = logging.getLogger(__name__)
+SCHEMA = 1
+SETTINGS_FILE = "devices.json"
+EVENTS_FILE = "device-events.jsonl"
+
+
+class SettingsUnreadable(RoostError):
+    """The settings file cannot be used (a newer schema, or not roost's)."""
+
+
+def empty_document() -> dict[str, Any]:
+    """Return a document with nothing in it."""
+    return {"schema": SCHEMA, "devices": {}, "schedules": {}, "overrides": {}}
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` so that a crash leaves either the old or the new content."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    # The rename itself must reach the disk too.
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def load_document(path: Path) -> dict[str, Any]:
+    """Return the settings document at `path` (empty if there is none); raise SettingsUnreadable."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return empty_document()
+    try:
+        doc = json.loads(raw)
+    except ValueError as exc:
+        raise SettingsUnreadable(f"{path} is not JSON ({exc}); move it away to start afresh") from None
+    return upgrade(doc, str(path))
+
+
+def upgrade(doc: Any, where: str) -> dict[str, Any]:
+    """Return `doc` at the current schema (older ones are migrated); raise SettingsUnreadable."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("schema"), int):
+        raise SettingsUnreadable(f"{where} is not a roost device settings file (no schema number)")
+    if doc["schema"] > SCHEMA:
+        raise SettingsUnreadable(
+            f"{where} was written by a newer roost (schema {doc['schema']}, this one reads up to {SCHEMA})"
+        )
+    # Migrations go here, one function per schema step, when the schema grows.
+    out = empty_document()
+    for key in ("devices", "schedules", "overrides"):
+        value = doc.get(key, {})
+        if not isinstance(value, dict):
+            raise SettingsUnreadable(f"{where}: {key} must be an object")
+        out[key] = value
+    deleted = doc.get("deleted_schedules", [])
+    if deleted:
+        # Schedules a program declares that the page deleted: they stay deleted.
+        out["deleted_schedules"] = [str(name) for name in deleted] if isinstance(deleted, list) else []
+    return out
+
+
+def save_document(path: Path, doc: dict[str, Any]) -> None:
+    """Write the settings document crash-safely."""
+    write_atomically(path, json.dumps(doc, indent=1, sort_keys=True).encode())
+
+
+class EventLog:
+    """Switch events as JSON lines, appended; the newest `keep` per device are read back at start."""
+
+    def __init__(self, path: Path, keep: int = 200) -> None:
+        self.path = path
+        self.keep = keep
+
+    def read(self) -> list[dict[str, Any]]:
+        """Return the stored events, oldest first (a torn last line is skipped)."""
+        try:
+            lines = self.path.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return []
+        events: list[dict[str, Any]] = []
+        for line in lines:
+            try:
+                obj = json.loads(line)
+            except ValueError:
+                continue  # the tail of a line a power cut interrupted
+            if isinstance(obj, dict):
+                events.append(obj)
+        return events
+
+    def compact(self, events: Iterable[dict[str, Any]]) -> None:
+        """Rewrite the file with just `events`."""
+        data = "".join(json.dumps(e, separators=(",", ":")) + "\n" for e in events)
+        write_atomically(self.path, data.encode())
+
+    def append(self, events: Iterable[dict[str, Any]]) -> None:
+        """Append events (one write, flushed; not fsynced: events are worth less than settings)."""
+        data = "".join(json.dumps(e, separators=(",", ":")) + "\n" for e in events)
+        if not data:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a", encoding="utf-8") as f:
+            f.write(data)
