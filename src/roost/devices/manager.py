@@ -23,8 +23,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from aiohttp import web
-
 from roost.core.caller import PROGRAM, Caller
 from roost.core.errors import Conflict, InvalidArguments, InvalidSchedule, NotFound, RoostError, Unavailable
 from roost.core.weekgrid import Cell, is_on, killer_w
@@ -1057,11 +1055,6 @@ class Devices(Component):
     def openapi_paths(self) -> dict[str, Any]:
         """Return their OpenAPI description."""
         return openapi_paths()
-
-    def add_routes(self, web_app: web.Application) -> None:
-        """Mount the routes on `web_app` (until the server mounts `routes()` itself)."""
-        for route in self.routes():
-            web_app.router.add_route(route.method, route.path, route.handler, name=route.name or None)
 
     # -- observability ----------------------------------------------------------------
 

@@ -101,16 +101,16 @@ def device_routes(devices: Devices) -> list[Route]:
         return web.Response(status=204)
 
     return [
-        Route("GET", "/api/devices", list_devices, Scope.READ, "devices"),
-        Route("GET", "/api/devices/{id}", get_device, Scope.READ, "device"),
-        Route("PATCH", "/api/devices/{id}", patch_device, Scope.ADMIN, "device_settings"),
-        Route("POST", "/api/devices/{id}/switch", switch, Scope.CONTROL, "device_switch"),
-        Route("GET", "/api/devices/{id}/events", events, Scope.READ, "device_events"),
-        Route("GET", "/api/devices/{id}/preview", device_preview, Scope.READ, "device_preview"),
-        Route("GET", "/api/schedules", list_schedules, Scope.READ, "schedules"),
-        Route("GET", "/api/schedules/{name}", get_schedule, Scope.READ, "schedule"),
-        Route("PUT", "/api/schedules/{name}", put_schedule, Scope.ADMIN, "schedule_put"),
-        Route("DELETE", "/api/schedules/{name}", delete_schedule, Scope.ADMIN, "schedule_delete"),
+        Route("GET", "/api/devices", list_devices, Scope.READ, "devices.list"),
+        Route("GET", "/api/devices/{id}", get_device, Scope.READ, "devices.get"),
+        Route("PATCH", "/api/devices/{id}", patch_device, Scope.ADMIN, "devices.patch"),
+        Route("POST", "/api/devices/{id}/switch", switch, Scope.CONTROL, "devices.switch"),
+        Route("GET", "/api/devices/{id}/events", events, Scope.READ, "devices.events"),
+        Route("GET", "/api/devices/{id}/preview", device_preview, Scope.READ, "devices.preview"),
+        Route("GET", "/api/schedules", list_schedules, Scope.READ, "schedules.list"),
+        Route("GET", "/api/schedules/{name}", get_schedule, Scope.READ, "schedules.get"),
+        Route("PUT", "/api/schedules/{name}", put_schedule, Scope.ADMIN, "schedules.put"),
+        Route("DELETE", "/api/schedules/{name}", delete_schedule, Scope.ADMIN, "schedules.delete"),
     ]
 
 
