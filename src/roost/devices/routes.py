@@ -3,20 +3,35 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 from aiohttp import web
 
 from roost.core import codec
-from roost.core.caller import Scope
+from roost.core.caller import Caller, Scope
 from roost.core.errors import BadRequest, InvalidArguments, InvalidValue
 from roost.runtime.routes import Route, caller_of
 
-if TYPE_CHECKING:
-    from roost.devices.manager import Devices
-
 READ_TIMEOUT_S = 10.0
 MAX_PREVIEW_HOURS = 168
+
+
+class DeviceApi(Protocol):
+    """What the routes need of the devices component (`Devices` is one)."""
+
+    events_per_device: int
+
+    def describe(self, device_id: str) -> dict[str, Any]: ...
+    def describe_all(self) -> list[dict[str, Any]]: ...
+    def events(self, device_id: str, limit: int = 100) -> list[dict[str, Any]]: ...
+    def preview(self, device_id: str, hours: float = 24.0) -> dict[str, Any]: ...
+    def schedules(self) -> list[dict[str, Any]]: ...
+    def schedule_json(self, name: str) -> dict[str, Any]: ...
+    async def update(self, device_id: str, patch: Mapping[str, Any], caller: Caller) -> dict[str, Any]: ...
+    async def switch(self, device_id: str, on: bool, hold: Any, caller: Caller) -> dict[str, Any]: ...
+    async def put_schedule(self, name: str, body: Any) -> dict[str, Any]: ...
+    async def delete_schedule(self, name: str) -> None: ...
 
 
 def _reply(value: Any, status: int = 200) -> web.Response:
@@ -50,7 +65,7 @@ def _number(request: web.Request, name: str, default: float, low: float, high: f
     return value
 
 
-def device_routes(devices: Devices) -> list[Route]:
+def device_routes(devices: DeviceApi) -> list[Route]:
     """Return the routes that serve `devices`."""
 
     async def list_devices(request: web.Request) -> web.Response:
