@@ -53,7 +53,7 @@ async def test_today_s_energy_survives_a_restart_and_a_counter_reset(node: Build
         first = home.state["devices/lamp/energy_today_kwh"]
         assert first == pytest.approx(0.018, abs=0.0005)
         assert home.state["devices/lamp/energy_kwh"] == pytest.approx(first, abs=1e-4)
-        await home.app.history.flush()  # type: ignore[union-attr]
+        await home.app.history.aflush()  # type: ignore[union-attr]
     # A new process: a new simulated plug whose counter starts over at 0.
     async with Harness(node("2026-12-01 19:50", history=True)) as home:
         await home.app.devices.settle()
