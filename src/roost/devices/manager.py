@@ -335,7 +335,7 @@ class Devices(Component):
             values["energy_kwh"] = round(reading.energy_kwh, 4)
             values["energy_today_kwh"] = round(today, 4)
         if dev.settings.always_on and reading.on is False and not dev.switching:
-            self._spawn(self._switch(dev, True, "always_on", {}, "always on: found off, switched back on"))
+            self._spawn_switch(dev, True, "always_on", {}, "always on: found off, switched back on")
         if values:
             self.hub.state.update(f"devices/{dev.id}", values)
 
@@ -359,7 +359,7 @@ class Devices(Component):
         below_s = now - (dev.killer.below_since or now)
         detail = {"power_w": round(power_w, 2), "threshold_w": threshold, "below_s": round(below_s, 1)}
         text = f"standby killer: {power_w:.1f} W, below {threshold:g} W for {below_s:.0f} s"
-        self._spawn(self._switch(dev, False, "standby_killer", detail, text))
+        self._spawn_switch(dev, False, "standby_killer", detail, text)
 
     def _seed_energy(self) -> None:
         """Today's energy so far from history, so that a restart does not start it at 0 (a thread)."""
@@ -397,14 +397,30 @@ class Devices(Component):
             return bool(await dev.driver.switch(on))  # type: ignore[misc]
         return bool(await self._pool.run(lambda: dev.driver.switch(on)))
 
-    async def _switch(
+    def _spawn_switch(
         self, dev: _Device, on: bool, cause: Cause, detail: Mapping[str, Any], text: str
+    ) -> None:
+        # Counted at once: a reading that comes before the task runs must not start another.
+        dev.switching += 1
+        self._spawn(self._switch(dev, on, cause, detail, text, queued=True))
+
+    async def _switch(
+        self, dev: _Device, on: bool, cause: Cause, detail: Mapping[str, Any], text: str, queued: bool = False
     ) -> SwitchEvent:
         """Switch `dev`, wait for its confirmation, record why; never raises for the device's failure."""
+        if not queued:
+            dev.switching += 1
+        try:
+            return await self._switch_locked(dev, on, cause, detail, text)
+        finally:
+            dev.switching -= 1
+
+    async def _switch_locked(
+        self, dev: _Device, on: bool, cause: Cause, detail: Mapping[str, Any], text: str
+    ) -> SwitchEvent:
         if dev.lock is None:
             dev.lock = asyncio.Lock()
         async with dev.lock:
-            dev.switching += 1
             self._inflight += 1
             outcome: Any = "ok"
             confirmed: bool | None = None
@@ -421,7 +437,6 @@ class Devices(Component):
                 log.warning("device %s: switching failed: %r", dev.id, exc)
                 outcome, dev.error = "error", f"the driver failed: {type(exc).__name__}"
             finally:
-                dev.switching -= 1
                 self._inflight -= 1
             now = self.hub.clock.time()
             values: dict[str, Any] = {}
@@ -564,9 +579,7 @@ class Devices(Component):
                     self._save_soon()
                     if override.before is not None and override.before != dev.on:
                         text = f"manual hold ended ({override.by}); back {'on' if override.before else 'off'}"
-                        self._spawn(
-                            self._switch(dev, override.before, "override_expired", override.to_json(), text)
-                        )
+                        self._spawn_switch(dev, override.before, "override_expired", override.to_json(), text)
                         started += 1
                     self._publish_note(dev)
                 continue
@@ -585,10 +598,8 @@ class Devices(Component):
                     # A timed hold ended inside a slot: back to what the slot says.
                     if is_on(value) != dev.on:
                         text = f"manual hold ended ({override.by}); back to schedule {schedule.name}"
-                        self._spawn(
-                            self._switch(
-                                dev, is_on(value), "override_expired", self._why(schedule, now, cal), text
-                            )
+                        self._spawn_switch(
+                            dev, is_on(value), "override_expired", self._why(schedule, now, cal), text
                         )
                         started += 1
                     self._publish_note(dev)
@@ -597,7 +608,7 @@ class Devices(Component):
                 self._publish_note(dev)
                 if is_on(value) != dev.on:
                     why = self._why(schedule, now, cal)
-                    self._spawn(self._switch(dev, is_on(value), "schedule", why, self._schedule_text(why)))
+                    self._spawn_switch(dev, is_on(value), "schedule", why, self._schedule_text(why))
                     started += 1
         return started
 
@@ -619,8 +630,8 @@ class Devices(Component):
             schedule = self._running_schedule(dev)
             if dev.settings.always_on:
                 dev.override = None
-                if dev.on is not True:
-                    self._spawn(self._switch(dev, True, "always_on", {}, "always on: switched on at start"))
+                if dev.on is not True and not dev.switching:
+                    self._spawn_switch(dev, True, "always_on", {}, "always on: switched on at start")
                 continue
             if dev.override is not None and dev.override.until is not None and dev.override.until <= now:
                 dev.override = None  # expired while roost was down
@@ -633,17 +644,15 @@ class Devices(Component):
                     detail = dev.override.to_json()
                     state = "on" if dev.override.on else "off"
                     text = f"after a restart: held {state} by hand ({dev.override.by})"
-                    self._spawn(self._switch(dev, dev.override.on, "restart", detail, text))
+                    self._spawn_switch(dev, dev.override.on, "restart", detail, text)
             elif schedule is not None and dev.applied is not None and is_on(dev.applied) != dev.on:
                 why = self._why(schedule, now, cal)
-                self._spawn(
-                    self._switch(
-                        dev,
-                        is_on(dev.applied),
-                        "restart",
-                        why,
-                        "after a restart: " + self._schedule_text(why),
-                    )
+                self._spawn_switch(
+                    dev,
+                    is_on(dev.applied),
+                    "restart",
+                    why,
+                    "after a restart: " + self._schedule_text(why),
                 )
             if dev.on:
                 dev.killer.came_on(now)  # who knows how long it has been on: a fresh grace
@@ -836,9 +845,7 @@ class Devices(Component):
         if new.always_on and not old.always_on:
             dev.override = None
             if dev.on is not True:
-                self._spawn(
-                    self._switch(dev, True, "always_on", {}, "always on: set by " + caller.describe())
-                )
+                self._spawn_switch(dev, True, "always_on", {}, "always on: set by " + caller.describe())
         elif (
             new.schedule_enabled != old.schedule_enabled
             or new.schedule != old.schedule
