@@ -46,7 +46,8 @@ async def test_every_view_loads_from_the_node_alone_within_the_size_budget(serve
         await page.click(f'.tabs a[data-view="{view}"]')
         await expect(page.locator(f"#view-{view}")).to_be_visible()
         await expect(page.locator(f'.tabs a[data-view="{view}"]')).to_have_attribute("aria-current", "page")
-    await expect(page.locator("#view-health .workers tbody tr")).to_have_count(4, timeout=WAIT_MS)
+    # The demo's workers: rooms, boiler, inverter (the devices poll in their own component).
+    await expect(page.locator("#view-health .workers tbody tr")).to_have_count(3, timeout=WAIT_MS)
     await expect(page.locator("#view-charts .chip").first).to_be_attached(timeout=WAIT_MS)
 
     # Everything the page itself is made of (not the API's answers), as sent over the wire.
@@ -410,14 +411,14 @@ async def test_home_is_grouped_ordered_and_shows_icons_by_kind(served: App, brow
     await expect(first.locator(".row")).to_have_count(2)
     await expect(first.locator(".card-title")).to_have_text("Downstairs")
     # Then the card with switches, then the single readings.
-    await expect(page.locator("#cards > .card").nth(1)).to_have_attribute("data-group", "plugs")
+    await expect(page.locator("#cards > .card").nth(1)).to_have_attribute("data-group", "devices")
     await expect(row(page, "boiler/flow_temperature").locator(".kind-icon")).to_have_count(1)
 
 
 async def test_health_says_when_each_worker_runs_next(served: App, browser: Any) -> None:
     page = await browser.open(served.url + "/#health")
     cells = page.locator('#view-health tbody td[data-label="Next run"]')
-    await expect(cells).to_have_count(4, timeout=WAIT_MS)
+    await expect(cells).to_have_count(3, timeout=WAIT_MS)
     for text in await cells.all_inner_texts():
         assert re.fullmatch(r"in \d+ (s|min)|due now|after this run", text), text
 
@@ -489,7 +490,7 @@ async def test_offline_switches_and_forms_are_disabled_with_the_reason(
                 page = await browser.open(app.url + "/", width=width, height=780, scheme=scheme)
                 await wait_live(page)
                 pages.append((page, f"{name}-{scheme}"))
-        toggle = row(pages[0][0], "plugs/tv/on").locator('[role="switch"]')
+        toggle = row(pages[0][0], "devices/tv/on").locator('[role="switch"]')
         await expect(toggle).to_be_enabled()
         await expect(pages[0][0].locator("#offline-note")).to_be_hidden()
     finally:
@@ -499,14 +500,14 @@ async def test_offline_switches_and_forms_are_disabled_with_the_reason(
         note = page.locator("#offline-note")
         await expect(note).to_be_visible()
         await expect(note).to_contain_text("until the connection is back")
-        toggle = row(page, "plugs/tv/on").locator('[role="switch"]')
+        toggle = row(page, "devices/tv/on").locator('[role="switch"]')
         await expect(toggle).to_be_disabled()
         await expect(toggle).to_have_attribute("aria-describedby", re.compile(r"\boffline-note\b"))
         assert not await axe(page), name
         await shot(page, f"offline-home-{name}")
     page = pages[0][0]
     await page.click('.tabs a[data-view="commands"]')
-    form = page.locator('form[data-command="switch_plug"]')
+    form = page.locator('form[data-command="switch_device"]')
     await expect(form.locator('button[type="submit"]')).to_be_disabled(timeout=WAIT_MS)
     await expect(form.locator(".offline-reason")).to_be_visible()
     await shot(page, "offline-commands-phone-light")

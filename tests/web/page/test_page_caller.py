@@ -19,7 +19,7 @@ async def test_a_switch_flipped_in_the_page_is_called_by_the_page(served: App, b
     served.hub.commands.listen(records.append)
     page = await browser.open(served.url + "/")
     await expect(page.locator("#conn")).to_have_attribute("data-status", "open", timeout=WAIT_MS)
-    toggle = page.locator('.row[data-path="plugs/tv/on"] [role="switch"]')
+    toggle = page.locator('.row[data-path="devices/tv/on"] [role="switch"]')
     await toggle.click()
     await expect(toggle).to_have_attribute("aria-checked", "true", timeout=WAIT_MS)
     (record,) = records
