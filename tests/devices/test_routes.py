@@ -212,3 +212,11 @@ async def test_every_route_is_in_openapi(home: Harness) -> None:
         "/api/schedules/{name}": {"get", "put", "delete"},
     }.items():
         assert methods <= set(doc["paths"][path]), path
+
+
+async def test_a_command_call_passes_its_caller_to_the_switch_event(home: Harness) -> None:
+    live = await home.live()
+    await live.call("switch_device", id="lamp", on=True)
+    event = home.app.devices.events("lamp")[0]
+    assert event["cause"] == "caller" and event["detail"]["transport"] == "ws"
+    assert event["text"].startswith("by anonymous via ws from 127.0.0.1")

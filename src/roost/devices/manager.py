@@ -59,6 +59,7 @@ from roost.devices.storage import (
     save_document,
 )
 from roost.devices.sun import SunDays
+from roost.runtime.commands import current_caller
 from roost.runtime.component import Component
 from roost.runtime.hub import Hub
 from roost.runtime.routes import Route
@@ -510,7 +511,7 @@ class Devices(Component):
 
     async def switch_device(self, id: str, on: bool, hold: str | float | None = None) -> dict[str, Any]:
         """Switch a device on or off by hand; it holds until its schedule's next change, or `hold` seconds."""
-        return await self.switch(id, on, "next" if hold is None else hold, PROGRAM)
+        return await self.switch(id, on, "next" if hold is None else hold, current_caller())
 
     # -- schedules --------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import warnings
 from collections.abc import Callable, Mapping
@@ -41,6 +42,17 @@ from roost.runtime.clock import Clock, SystemClock
 from roost.runtime.threads import DaemonPool
 
 log = logging.getLogger(__name__)
+_CALLER: contextvars.ContextVar[Caller] = contextvars.ContextVar("roost_command_caller", default=PROGRAM)
+
+
+def current_caller() -> Caller:
+    """Return who called the command that is running (`PROGRAM` outside a command call).
+
+    A command that acts on someone's behalf (a device switch that records who
+    switched) reads it; sync commands see it on their thread too.
+    """
+    return _CALLER.get()
+
 
 Outcome = Literal["ok", "error", "timeout", "forbidden", "invalid", "refused", "cancelled"]
 
@@ -167,7 +179,11 @@ class CommandRegistry:
                     command=name,
                     limit=self.max_in_flight,
                 )
-            result = await self._run(spec, kwargs)
+            token = _CALLER.set(caller)
+            try:
+                result = await self._run(spec, kwargs)
+            finally:
+                _CALLER.reset(token)
         except BaseException as exc:
             self._finished(name, args, caller, _outcome(exc), ts, started, str(exc))
             raise
@@ -211,7 +227,9 @@ class CommandRegistry:
             async with deadline:
                 if spec.is_async:
                     return await self._run_async(spec.name, spec.func(**kwargs))
-                return await self._pool.run(lambda: spec.func(**kwargs), spec.name)
+                # The thread runs in a copy of this context: current_caller() works there too.
+                context = contextvars.copy_context()
+                return await self._pool.run(lambda: context.run(spec.func, **kwargs), spec.name)
         except TimeoutError as exc:
             # Only our deadline is a command timeout; a TimeoutError the command raised
             # itself (a device that did not answer) is the command failing.
