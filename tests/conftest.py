@@ -7,11 +7,18 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from hypothesis import settings
 
 from roost import App
 from support import RoostProcess
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# No per-example deadline: on a machine shared by many test runs (CI, eight engineers
+# on two cores) one example can take 300 ms, and Hypothesis's 200 ms default then fails
+# a correct property as "flaky". The properties, not their speed, are under test.
+settings.register_profile("roost", deadline=None)
+settings.load_profile("roost")
 
 
 @pytest.fixture
