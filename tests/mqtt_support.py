@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import getpass
 import shutil
 import signal
 import socket
@@ -43,6 +44,8 @@ class Broker:
         self.conf.write_text(
             f"listener {self.port} 127.0.0.1\n"
             "allow_anonymous true\n"
+            # Run as root, Mosquitto drops to user `mosquitto`, which may not write our folder.
+            f"user {getpass.getuser()}\n"
             "persistence true\n"
             f"persistence_location {folder / 'data'}/\n"
             "max_queued_messages 10000\n"

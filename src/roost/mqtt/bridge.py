@@ -23,11 +23,12 @@ commands sent while the node restarts wait at the broker.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import random
 import ssl
-from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
 from roost.core import codec
 from roost.core.caller import Caller
@@ -111,6 +112,7 @@ class MqttBridge(Component):
         self._rules_of: tuple[MetaRule, ...] | None = None
         self._announced: dict[str, str] = {}  # discovery topic -> the path that made it
         self._seen: set[str] = set()  # paths considered for discovery since the last full state
+        self._resync: Literal["all", "discovery"] | None = None  # what the sender streams out next
         self._subscriptions: list[Subscription] = []
         self._consumer: Consumer | None = None
         self._task: asyncio.Task[None] | None = None
@@ -205,25 +207,35 @@ class MqttBridge(Component):
                 if self.wanted(path):
                     self.outbox.put(Message(self.topics.state(path), codec.dumps(value), qos, True))
                     if self.settings.discovery and path not in self._seen:
-                        self._announce(path)
+                        announced = self._announce(path)
+                        if announced is not None:
+                            self.outbox.put(announced)
         self._wake.set()
 
-    def _queue_full_state(self) -> None:
-        """Put status, discovery and every published path's current value into the outbox."""
+    def _full_state(self, with_state: bool = True) -> Iterator[Message]:
+        """Yield status, discovery and every published path's current value, from one snapshot.
+
+        Streamed straight to the broker on every (re)connect, never through the
+        outbox: however small the outbox, the whole state goes out again.
+        """
         qos = self.settings.state_qos
-        self.outbox.put(Message(self.topics.status, b"online", 1, True))
+        if with_state:
+            yield Message(self.topics.status, b"online", 1, True)
         if self.settings.discovery:
             self._seen.clear()
         for path, value in self.hub.state.leaves():
             if self.wanted(path):
                 if self.settings.discovery:
-                    self._announce(path)
-                self.outbox.put(Message(self.topics.state(path), codec.dumps(value), qos, True))
-        self._wake.set()
+                    announced = self._announce(path)
+                    if announced is not None:
+                        yield announced
+                if with_state:
+                    yield Message(self.topics.state(path), codec.dumps(value), qos, True)
 
     # -- Home Assistant discovery --------------------------------------------------------
 
-    def _announce(self, path: str) -> None:
+    def _announce(self, path: str) -> Message | None:
+        """Return the discovery config of `path`, if it has one."""
         self._seen.add(path)
         meta = self.hub.meta(path)
         if self.discovery.is_switch(meta):
@@ -239,13 +251,18 @@ class MqttBridge(Component):
                 (energy, self.hub.meta(energy)) if energy else None,
             )
             topic = self.discovery.device_topic(path)
-        elif self.discovery.is_sensor(meta):
+        elif self.discovery.is_sensor(meta) and not self._part_of_a_device(path):
             payload = self.discovery.sensor(path, meta)
             topic = self.discovery.sensor_topic(path)
         else:
-            return
+            return None
         self._announced[topic] = path
-        self.outbox.put(Message(topic, payload, 1, True))
+        return Message(topic, payload, 1, True)
+
+    def _part_of_a_device(self, path: str) -> bool:
+        # A plug's power and energy are components of its device config, not sensors of their own.
+        sibling = f"{path.rpartition('/')[0]}/on"
+        return self.discovery.is_switch(self.hub.meta(sibling)) and self.hub.state.get(sibling) is not None
 
     def _withdraw(self, path: str) -> None:
         self._seen.discard(path)
@@ -253,11 +270,6 @@ class MqttBridge(Component):
             if source == path:
                 del self._announced[topic]
                 self.outbox.put(Message(topic, b"", 1, True))
-
-    def _reannounce(self) -> None:
-        for path in list(self._announced.values()):
-            self._announce(path)
-        self._wake.set()
 
     # -- the connection ----------------------------------------------------------------
 
@@ -342,15 +354,22 @@ class MqttBridge(Component):
         self.connects += 1
         self.connected_since = self.hub.clock.time()
         log.info("MQTT connected to %s", self.settings.display_url)
-        # Everything again: the broker may have restarted without its retained messages.
-        self._queue_full_state()
+        # Everything again (the broker may have restarted without its retained messages).
+        self._resync = "all"
+        self._wake.set()
 
     async def _send_loop(self, client: aiomqtt.Client) -> None:
         while True:
-            if not len(self.outbox):
+            if self._resync is not None:
+                everything = self._full_state(with_state=self._resync == "all")
+                self._resync = None
+                while batch := list(itertools.islice(everything, SEND_WINDOW)):
+                    await self._send(client, batch)
+            elif len(self.outbox):
+                await self._send(client, self.outbox.take(SEND_WINDOW))
+            else:
                 self._wake.clear()
                 await self._wake.wait()
-            await self._send(client, self.outbox.take(SEND_WINDOW))
 
     async def _send(self, client: aiomqtt.Client, batch: list[Message]) -> None:
         if not batch:
@@ -393,8 +412,9 @@ class MqttBridge(Component):
                 self._command_tasks.add(task)
                 task.add_done_callback(self._command_done)
             elif topic == self.discovery.status_topic:
-                if payload.strip().lower() == b"online":
-                    self._reannounce()
+                if payload.strip().lower() == b"online" and self._resync is None:
+                    self._resync = "discovery"  # Home Assistant (re)started: announce everything again
+                    self._wake.set()
             else:
                 await self._dispatch(topic, payload)
 
