@@ -81,7 +81,7 @@ async def test_a_switch_toggled_in_home_assistant_switches_and_shows_the_confirm
             state_topic = switch["state_topic"]
             await eventually(lambda: ha.last.get(state_topic) == switch["state_on"].encode(), WAIT_S)
             assert app.state["plugs/kettle/on"] is True
-            assert ha.last["roost/home/state/plugs/kettle/power_w"] == b"2000.0"
+            await eventually(lambda: ha.last["roost/home/state/plugs/kettle/power_w"] == b"2000.0", WAIT_S)
             await ha.publish(switch["command_topic"], switch["payload_off"])
             await eventually(lambda: ha.last.get(state_topic) == switch["state_off"].encode(), WAIT_S)
     finally:
