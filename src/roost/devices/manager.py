@@ -151,6 +151,9 @@ class Devices(Component):
         self._pending_events: list[dict[str, Any]] = []
         self._day_end = 0.0
         self._inflight = 0  # driver calls under way (and not yet timed out)
+        self._planned = float("inf")  # when the schedule loop wakes next
+        self._next_cache: dict[str, tuple[float, tuple[float, Cell] | None]] = {}
+        self._schedule_json: dict[str, dict[str, Any]] = {}
         self._unwatch: Callable[[], None] | None = None
         self._today = ""
         self.ready = asyncio.Event()
@@ -488,7 +491,8 @@ class Devices(Component):
         if override is not None and override.until is not None:
             text += f", held until {self._hhmm(override.until)}"
         self._save_soon()
-        self._poke()
+        if override is not None and override.until is not None:
+            self._poke(override.until)
         event = await self._switch(dev, on, "caller", caller.to_json(), text)
         if event.outcome == "timeout":
             raise NoConfirmation(f"{dev.settings.label}: {dev.error}", id=dev.id)
@@ -505,7 +509,7 @@ class Devices(Component):
                 return None  # nothing would take over: the switch simply stays
             return Override(on, now + float(held), now, caller.describe(), before=dev.on)
         if held == "next":
-            found = next_change(schedule, now, self.calendar())
+            found = self._next(schedule, now)
             return Override(on, None if found is None else found[0], now, caller.describe())
         return Override(on, now + float(held), now, caller.describe())
 
@@ -540,6 +544,7 @@ class Devices(Component):
             except Exception:
                 log.exception("the device schedule loop failed; it goes on")
             wake = self._next_wake(now)
+            self._planned = wake
             self._wake.clear()
             sleep = asyncio.ensure_future(self.hub.clock.sleep(max(wake - now, 0.0)))
             poked = asyncio.ensure_future(self._wake.wait())
@@ -549,9 +554,21 @@ class Devices(Component):
                 sleep.cancel()
                 poked.cancel()
 
-    def _poke(self) -> None:
-        if self._wake is not None:
+    def _poke(self, until: float | None = None) -> None:
+        # Wake the schedule loop to plan again; for a new deadline only if it comes first.
+        if self._wake is not None and (until is None or until < self._planned):
             self._wake.set()
+
+    def _next(self, schedule: Schedule, now: float) -> tuple[float, Cell] | None:
+        """`next_change`, remembered per schedule: the answer holds for any instant before it."""
+        cached = self._next_cache.get(schedule.name)
+        if cached is not None:
+            since, found = cached
+            if since <= now and (now < found[0] if found is not None else now < since + 3600):
+                return found
+        found = next_change(schedule, now, self.calendar())
+        self._next_cache[schedule.name] = (now, found)
+        return found
 
     def _next_wake(self, now: float) -> float:
         wake = min((now // 900 + 1) * 900, now + MAX_WAKE_S)
@@ -722,7 +739,7 @@ class Devices(Component):
         schedule = self._running_schedule(dev)
         nxt = None
         if schedule is not None:
-            found = next_change(schedule, now, self.calendar())
+            found = self._next(schedule, now)
             if found is not None:
                 nxt = {
                     "ts": found[0],
@@ -904,6 +921,8 @@ class Devices(Component):
         self._check_sun(schedule)
         self._schedules[name] = schedule
         self._edited_schedules.add(name)
+        self._next_cache.clear()  # a vacation may name this one: forget them all
+        self._schedule_json.pop(name, None)
         for dev in self._devices.values():
             if dev.settings.schedule == name and dev.override is None:
                 dev.applied = None
@@ -921,6 +940,8 @@ class Devices(Component):
             raise Conflict(f"schedule {name!r} is used by {', '.join(users)}", devices=users)
         del self._schedules[name]
         self._edited_schedules.add(name)
+        self._next_cache.clear()
+        self._schedule_json.pop(name, None)
         self._save_soon()
 
     # -- persistence ------------------------------------------------------------------
@@ -940,7 +961,10 @@ class Devices(Component):
                 doc["overrides"][dev.id] = dev.override.to_json()
         for name in sorted(self._schedules):
             if name in self._edited_schedules or name not in self._program_schedules:
-                doc["schedules"][name] = self._schedules[name].to_json()
+                cached = self._schedule_json.get(name)
+                if cached is None:
+                    cached = self._schedule_json[name] = self._schedules[name].to_json()
+                doc["schedules"][name] = cached
         deleted = sorted(n for n in self._edited_schedules if n not in self._schedules)
         if deleted:
             doc["deleted_schedules"] = deleted
@@ -1015,6 +1039,9 @@ class Devices(Component):
                 pass  # not started: start() reads and stop() writes
 
     async def _write(self) -> None:
+        # A moment's wait gathers a burst of changes (a slot boundary switching 500 devices)
+        # into one write; the file is never more than this behind.
+        await asyncio.sleep(0.05)
         while self._dirty or self._pending_events:
             self._dirty = False
             doc = self.document()

@@ -138,7 +138,14 @@ class Override:
 
     def to_json(self) -> dict[str, Any]:
         """Return the override as JSON."""
-        return asdict(self)
+        return {
+            "on": self.on,
+            "until": self.until,
+            "since": self.since,
+            "by": self.by,
+            "before": self.before,
+            "skip": self.skip,
+        }
 
     @classmethod
     def from_json(cls, obj: Mapping[str, Any]) -> Override:
