@@ -160,7 +160,12 @@ class Devices(Component):
         self.switches = 0
         self.readings = 0
         self.started = False
-        hub.commands.add(self.switch_device, "switch_device")
+        # What every device has alike, declared once: a rule per path and device costs memory.
+        hub.set_meta("devices/*/energy_today_kwh", kind="energy", unit="kWh", label="Energy today")
+        hub.set_meta("devices/*/online", kind="flag", label="Online", record=False)
+        hub.set_meta("devices/*/always_on", kind="flag", label="Always on", record=False)
+        hub.set_meta("devices/*/error", label="Last switch failed", record=False)
+        hub.set_meta("devices/*/note", label="Status", record=False)
 
     # -- files ------------------------------------------------------------------------
 
@@ -190,7 +195,13 @@ class Devices(Component):
         except InvalidArguments as exc:
             raise ValueError(exc.message) from None
         self._devices[device_id] = _Device(values, driver, is_async(driver), "program")
+        self._add_command()
         return values
+
+    def _add_command(self) -> None:
+        # Only a node with devices has the command: a raspend program's /cmds stays its own.
+        if "switch_device" not in self.hub.commands:
+            self.hub.commands.add(self.switch_device, "switch_device")
 
     def add_schedule(self, schedule: Schedule | Mapping[str, Any]) -> Schedule:
         """Declare a schedule (a Schedule or its JSON form); one the page has edited since wins at start."""
@@ -208,6 +219,8 @@ class Devices(Component):
         self._wake = asyncio.Event()
         doc = await asyncio.to_thread(load_document, self.settings_path)
         self._merge(doc)
+        if self._devices:
+            self._add_command()
         await asyncio.to_thread(self._load_events)
         loop = asyncio.get_running_loop()
         for dev in self._devices.values():
@@ -1072,11 +1085,6 @@ class Devices(Component):
         )
         self.hub.set_meta(f"{base}/power_w", kind="power", unit="W", label=f"{label} power")
         self.hub.set_meta(f"{base}/energy_kwh", kind="energy", unit="kWh", label=f"{label} energy")
-        self.hub.set_meta(f"{base}/energy_today_kwh", kind="energy", unit="kWh", label=f"{label} today")
-        self.hub.set_meta(f"{base}/online", kind="flag", label=f"{label} online", record=False)
-        self.hub.set_meta(f"{base}/always_on", kind="flag", label="Always on", record=False)
-        self.hub.set_meta(f"{base}/error", label=f"{label} error", record=False)
-        self.hub.set_meta(f"{base}/note", label=f"{label} status", record=False)
         if not dev.settings.record:
             self.hub.set_meta(f"{base}/*", record=False)
         self.hub.state.update(base, {"always_on": dev.settings.always_on, "online": dev.online, "error": ""})

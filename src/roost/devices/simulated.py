@@ -53,7 +53,7 @@ class SimulatedPlug:
         self._answering.set()
         self.noise = noise
         self._clock = clock or time.time
-        self._rng = random.Random(seed)
+        self._rng = random.Random(seed) if noise else None
         self._lock = threading.Lock()
         self._relay = on
         now = self._clock()
@@ -151,7 +151,7 @@ class SimulatedPlug:
             load = self.on_w if phase < self.duty else self.idle_w
         else:
             load = self.on_w
-        if not self.noise or load == 0:
+        if self._rng is None or load == 0:
             return load
         # A little ripple, as real metering plugs show.
         ripple = 1 + 0.02 * math.sin(now / 7.0) + self._rng.uniform(-0.01, 0.01)
