@@ -177,3 +177,27 @@ def test_a_program_without_an_app_is_refused(tmp_path: Path) -> None:
     empty.write_text("x = 1\n")
     with pytest.raises(RuntimeError, match="exactly one roost App"):
         Harness.load(empty)
+
+
+async def test_on_a_loop_without_a_visible_ready_queue_woken_tasks_still_get_their_turns(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import asyncio
+
+    from roost.runtime import clock as clock_module
+    from roost.testing import FakeClock
+
+    monkeypatch.setattr(clock_module, "_ready_queue", lambda loop: None)  # as on uvloop
+    clock = FakeClock(min_rounds=1)
+    steps: list[int] = []
+
+    async def hops() -> None:
+        await clock.sleep(1)
+        for n in range(10):  # a task that passes through several awaits after waking
+            steps.append(n)
+            await asyncio.sleep(0)
+
+    task = asyncio.get_running_loop().create_task(hops())
+    await clock.advance(1)
+    assert steps == list(range(10))
+    await task
