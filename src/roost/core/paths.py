@@ -62,9 +62,14 @@ class PathPattern:
 
     text: str
     regex: re.Pattern[str]
+    literal: str | None = None  # the one path a pattern without wildcards matches
 
     def matches(self, path: str) -> bool:
         """Return True if `path` matches the whole pattern."""
+        if self.literal is not None:
+            # A string comparison, not a regex: a node with 500 devices has thousands of
+            # plain-path metadata rules, and every new path is matched against them all.
+            return path == self.literal
         return self.regex.fullmatch(path) is not None
 
     def could_match_below(self, prefix: str) -> bool:
@@ -98,7 +103,8 @@ def compile_pattern(text: str) -> PathPattern:
     # `a/**` should match `a` itself, so the slash before a trailing `**` is optional.
     if parts and parts[-1] == "**" and len(parts) > 1:
         pattern = pattern[: -len(".*") - 1] + "(?:/.*)?"
-    return PathPattern(text, re.compile(pattern, re.DOTALL))
+    plain = not any("*" in p or "?" in p for p in parts)
+    return PathPattern(text, re.compile(pattern, re.DOTALL), "/".join(parts) if plain else None)
 
 
 def matches_any(path: str, patterns: tuple[PathPattern, ...]) -> bool:

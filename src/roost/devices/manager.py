@@ -15,6 +15,7 @@ Each device publishes `devices/{id}/on` (the confirmed state), `power_w`,
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
@@ -69,6 +70,7 @@ log = logging.getLogger(__name__)
 # Reads `(path, start, end)` -> the values history holds, oldest first (blocking).
 HistoryReader = Callable[[str, float, float], Sequence[float]]
 MAX_WAKE_S = 60.0  # the schedule loop looks at the wall clock at least this often (NTP jumps)
+SAVE_DELAY_S = 1.0  # settings changes are gathered this long into one write
 
 
 class UnknownDevice(NotFound):
@@ -152,8 +154,8 @@ class Devices(Component):
         self._day_end = 0.0
         self._inflight = 0  # driver calls under way (and not yet timed out)
         self._planned = float("inf")  # when the schedule loop wakes next
+        self._flush_now = asyncio.Event()
         self._next_cache: dict[str, tuple[float, tuple[float, Cell] | None]] = {}
-        self._schedule_json: dict[str, dict[str, Any]] = {}
         self._unwatch: Callable[[], None] | None = None
         self._today = ""
         self.ready = asyncio.Event()
@@ -286,10 +288,12 @@ class Devices(Component):
 
     async def flush(self) -> None:
         """Write the settings and events now if anything changed. Loop only."""
+        self._flush_now.set()
         while self._save_task is not None and not self._save_task.done():
             await self._save_task
         if self._dirty or self._pending_events:
             await self._write()
+        self._flush_now.clear()
 
     # -- reading ----------------------------------------------------------------------
 
@@ -935,7 +939,6 @@ class Devices(Component):
         self._schedules[name] = schedule
         self._edited_schedules.add(name)
         self._next_cache.clear()  # a vacation may name this one: forget them all
-        self._schedule_json.pop(name, None)
         for dev in self._devices.values():
             if dev.settings.schedule == name and dev.override is None:
                 dev.applied = None
@@ -954,34 +957,27 @@ class Devices(Component):
         del self._schedules[name]
         self._edited_schedules.add(name)
         self._next_cache.clear()
-        self._schedule_json.pop(name, None)
         self._save_soon()
 
     # -- persistence ------------------------------------------------------------------
 
     def document(self) -> dict[str, Any]:
         """Return what persists: edited settings, schedules, overrides (the `roost config export` form)."""
-        doc = empty_document()
-        for dev in self._devices.values():
-            entry: dict[str, Any] = {"source": dev.source, "edited": sorted(dev.edited)}
-            if dev.source == "program":
-                entry["settings"] = {k: getattr(dev.settings, k) for k in sorted(dev.edited)}
-            else:
-                entry["settings"] = {k: getattr(dev.settings, k) for k in EDITABLE}
-                entry["driver"] = spec_of(dev.driver)
-            doc["devices"][dev.id] = entry
-            if dev.override is not None:
-                doc["overrides"][dev.id] = dev.override.to_json()
-        for name in sorted(self._schedules):
-            if name in self._edited_schedules or name not in self._program_schedules:
-                cached = self._schedule_json.get(name)
-                if cached is None:
-                    cached = self._schedule_json[name] = self._schedules[name].to_json()
-                doc["schedules"][name] = cached
-        deleted = sorted(n for n in self._edited_schedules if n not in self._schedules)
-        if deleted:
-            doc["deleted_schedules"] = deleted
-        return doc
+        return _build_document(self._snapshot())
+
+    def _snapshot(self) -> _Snapshot:
+        """What the settings file holds, as immutable parts (cheap; built into JSON elsewhere). Loop only."""
+        devices = tuple(
+            (dev.id, dev.source, dev.settings, frozenset(dev.edited), dev.override, dev.driver)
+            for dev in self._devices.values()
+        )
+        schedules = tuple(
+            (name, schedule)
+            for name, schedule in self._schedules.items()
+            if name in self._edited_schedules or name not in self._program_schedules
+        )
+        deleted = tuple(n for n in self._edited_schedules if n not in self._schedules)
+        return _Snapshot(devices, schedules, deleted)
 
     def _merge(self, doc: Mapping[str, Any]) -> None:
         from roost.devices.driver import build_driver
@@ -1052,21 +1048,23 @@ class Devices(Component):
                 pass  # not started: start() reads and stop() writes
 
     async def _write(self) -> None:
-        # A moment's wait gathers a burst of changes (a slot boundary switching 500 devices)
-        # into one write; the file is never more than this behind.
-        await asyncio.sleep(0.05)
+        # A moment's wait gathers a burst of changes (a slot boundary switching 500 devices,
+        # a run of switches) into one write; the file is never more than this behind.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._flush_now.wait(), SAVE_DELAY_S)
         while self._dirty or self._pending_events:
             self._dirty = False
-            doc = self.document()
+            snapshot = self._snapshot()
             events, self._pending_events = self._pending_events, []
             try:
-                await asyncio.to_thread(self._write_files, doc, events)
+                # Turning 500 devices into JSON takes milliseconds: not on the loop.
+                await asyncio.to_thread(self._write_files, snapshot, events)
             except OSError:
                 log.exception("saving device settings to %s failed", self.settings_path)
                 return
 
-    def _write_files(self, doc: dict[str, Any], events: list[dict[str, Any]]) -> None:
-        save_document(self.settings_path, doc)
+    def _write_files(self, snapshot: _Snapshot, events: list[dict[str, Any]]) -> None:
+        save_document(self.settings_path, _build_document(snapshot))
         EventLog(self.events_path, self.events_per_device).append(events)
 
     # -- the state tree ---------------------------------------------------------------
@@ -1106,6 +1104,33 @@ class Devices(Component):
         offline = sorted(d.id for d in self._devices.values() if not d.online)
         failing = sorted(d.id for d in self._devices.values() if d.error)
         return {"ok": not failing, "devices": len(self._devices), "offline": offline, "failing": failing}
+
+
+@dataclass(frozen=True, slots=True)
+class _Snapshot:
+    devices: tuple[tuple[str, str, DeviceSettings, frozenset[str], Override | None, Driver], ...]
+    schedules: tuple[tuple[str, Schedule], ...]
+    deleted: tuple[str, ...]
+
+
+def _build_document(snap: _Snapshot) -> dict[str, Any]:
+    """Return the settings document of a snapshot (any thread: its parts are immutable)."""
+    doc = empty_document()
+    for device_id, source, settings, edited, override, driver in snap.devices:
+        entry: dict[str, Any] = {"source": source, "edited": sorted(edited)}
+        if source == "program":
+            entry["settings"] = {k: getattr(settings, k) for k in sorted(edited)}
+        else:
+            entry["settings"] = {k: getattr(settings, k) for k in EDITABLE}
+            entry["driver"] = spec_of(driver)
+        doc["devices"][device_id] = entry
+        if override is not None:
+            doc["overrides"][device_id] = override.to_json()
+    for name, schedule in sorted(snap.schedules, key=lambda item: item[0]):
+        doc["schedules"][name] = schedule.to_json()
+    if snap.deleted:
+        doc["deleted_schedules"] = sorted(snap.deleted)
+    return doc
 
 
 def _iso(ts: float, hub: Hub) -> str:

@@ -96,7 +96,8 @@ def upgrade(doc: Any, where: str) -> dict[str, Any]:
 
 def save_document(path: Path, doc: dict[str, Any]) -> None:
     """Write the settings document crash-safely."""
-    write_atomically(path, json.dumps(doc, indent=1, sort_keys=True).encode())
+    # Compact: 500 devices are written in a few milliseconds; `roost config export` indents.
+    write_atomically(path, json.dumps(doc, sort_keys=True, separators=(",", ":")).encode())
 
 
 class EventLog:
