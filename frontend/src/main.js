@@ -87,6 +87,10 @@ defineView("home", "Home", () => ({
 registry.get("home").root.append(cardsRoot);
 // Failing workers are named on Home, above the cards (polled only while Home is shown).
 const failing = new FailingNotice(cardsRoot);
+defineView("devices", "Devices", async (root) => {
+  const { DevicesView } = await import("./devices.js");
+  return new DevicesView(root);
+});
 defineView("charts", "Charts", async (root, ctx) => {
   root.textContent = "Loading charts…";
   // Charts are grouped by unit: wait for the metadata (or its failure) that says which.
@@ -124,6 +128,10 @@ live = connect({
       return;
     }
     dashboard.render(state, info);
+    const devices = registry.get("devices").view;
+    if (devices && !info.snapshot && Object.keys(info.changes || {}).some((path) => path.startsWith("devices/"))) {
+      devices.changed();
+    }
     const charts = registry.get("charts").view;
     if (charts) {
       charts.refreshPicker();
