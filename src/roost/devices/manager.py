@@ -111,6 +111,7 @@ class _Device:
     online: bool = False
     error: str = ""
     switching: int = 0
+    generation: int = 0  # counts finished switches: a reading taken before one is stale
     lock: asyncio.Lock | None = None
     events: deque[SwitchEvent] = field(default_factory=lambda: deque(maxlen=200))
 
@@ -313,6 +314,7 @@ class Devices(Component):
 
     async def _read(self, dev: _Device) -> None:
         self._inflight += 1
+        generation = dev.generation
         try:
             if dev.is_async:
                 reading = await asyncio.wait_for(dev.driver.read(), dev.settings.confirm_timeout_s)  # type: ignore[arg-type]
@@ -327,6 +329,10 @@ class Devices(Component):
             reading = Reading(online=False)
         finally:
             self._inflight -= 1
+        if (dev.generation != generation or dev.switching) and reading.on is not None:
+            # Read before a switch that has finished (or runs) since: its relay state is stale,
+            # and would undo the confirmed state until the next poll.
+            reading = replace(reading, on=None, power_w=None)
         self._on_reading(dev, reading)
 
     async def _poll_loop(self) -> None:
@@ -459,6 +465,7 @@ class Devices(Component):
                 outcome, dev.error = "error", f"the driver failed: {type(exc).__name__}"
             finally:
                 self._inflight -= 1
+                dev.generation += 1
             now = self.hub.clock.time()
             values: dict[str, Any] = {}
             if confirmed is not None:
