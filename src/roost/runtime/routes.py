@@ -14,11 +14,15 @@ from typing import Any, Protocol, runtime_checkable
 
 from aiohttp import web
 
-from roost.core.caller import Caller, Scope
+from roost.core.caller import Caller, Scope, Transport
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # Set by the web server's middleware on every request before a handler runs.
 CALLER = web.RequestKey("roost_caller", Caller)
+# The page marks its own requests with this header (or `?client=page` where a
+# browser cannot set headers: WebSocket, EventSource). It only labels the caller's
+# transport for logs and listeners; it grants nothing.
+CLIENT_HEADER = "X-Roost-Client"
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,3 +67,24 @@ def caller_of(request: web.Request) -> Caller:
         # A request that reached a handler without the middleware (an app a test built
         # by hand): treat it as the least-trusted caller there can be.
         return Caller("http", request.remote or "", "", Scope.READ)
+
+
+def transport_of(request: web.Request) -> Transport:
+    """Return how `request` came: `page` when the page marked it, `ws`, `sse`, or `http`.
+
+    For whatever builds the request's Caller (the web server's open-node builder,
+    authentication's guard).
+    """
+    headers = request.headers
+    if headers.get(CLIENT_HEADER) == "page":
+        return "page"
+    # Parse the query only when it may hold the mark: this runs for every request.
+    if "client=page" in request.query_string and request.query.get("client") == "page":
+        return "page"
+    upgrade = headers.get("Upgrade")
+    if upgrade is not None and upgrade.lower() == "websocket":
+        return "ws"
+    accept = headers.get("Accept")
+    if accept is not None and "text/event-stream" in accept:
+        return "sse"
+    return "http"

@@ -17,33 +17,12 @@ from aiohttp.web_urldispatcher import AbstractRoute
 
 from roost.core.caller import Caller, Scope, Transport
 from roost.core.errors import Forbidden
-from roost.runtime.routes import CALLER, Handler, Route
+from roost.runtime.routes import CALLER, Handler, Route, transport_of
 
-# The page marks its own requests with this header (or `?client=page` where a
-# browser cannot set headers: WebSocket, EventSource). It only labels the caller's
-# transport for logs and listeners; it grants nothing.
-CLIENT_HEADER = "X-Roost-Client"
 # Decides who a request comes from, given the route it matched (None for the page,
 # its assets and unmatched paths); may raise a RoostError to refuse it outright.
 # Authentication brings its own.
 Identify = Callable[[web.Request, Route | None], Caller]
-
-
-def transport_of(request: web.Request) -> Transport:
-    """Return how `request` came: `page` when the page marked it, `ws`, `sse`, or `http`."""
-    headers = request.headers
-    if headers.get(CLIENT_HEADER) == "page":
-        return "page"
-    # Parse the query only when it may hold the mark: this runs for every request.
-    if "client=page" in request.query_string and request.query.get("client") == "page":
-        return "page"
-    upgrade = headers.get("Upgrade")
-    if upgrade is not None and upgrade.lower() == "websocket":
-        return "ws"
-    accept = headers.get("Accept")
-    if accept is not None and "text/event-stream" in accept:
-        return "sse"
-    return "http"
 
 
 def caller_on_open_node(request: web.Request, route: Route | None = None) -> Caller:
