@@ -33,13 +33,39 @@ function learnSkew(response, sentAt) {
   skewS = Math.abs(skew) < 1.5 ? 0 : skew;
 }
 
+// Set by auth.js: where the session's CSRF token comes from, and what a 401 means
+// (the session ended: show the login screen).
+let authHooks = { csrf: () => null, unauthorized: () => {} };
+
+/** Let the sign-in module supply the CSRF token and hear about 401 answers. */
+export function setAuthHooks(hooks) {
+  authHooks = { ...authHooks, ...hooks };
+}
+
 /** GET a JSON document; throws ApiError with the server's error object. */
 export async function getJSON(url, { signal } = {}) {
+  return request("GET", url, undefined, signal);
+}
+
+/** Send `body` as JSON with `method` (POST, PUT, PATCH, DELETE) and the session's CSRF token. */
+export async function sendJSON(method, url, body, { signal } = {}) {
+  return request(method, url, body, signal);
+}
+
+async function request(method, url, payload, signal) {
   const sentAt = Date.now();
   // X-Roost-Client labels the page's requests in the server's logs (it grants nothing).
   const headers = { Accept: "application/json", "X-Roost-Client": "page" };
-  const response = await fetch(url, { signal, headers });
+  if (payload !== undefined) headers["Content-Type"] = "application/json";
+  const csrf = method === "GET" ? null : authHooks.csrf();
+  if (csrf) headers["X-CSRF-Token"] = csrf;
+  const init = { method, signal, headers, credentials: "same-origin" };
+  if (payload !== undefined) init.body = JSON.stringify(payload);
+  const response = await fetch(url, init);
   learnSkew(response, sentAt);
+  if (response.status === 401 && !url.startsWith("/api/login") && !url.startsWith("/api/me")) {
+    authHooks.unauthorized();
+  }
   let body = null;
   try {
     body = await response.json();

@@ -7,6 +7,7 @@
 import { connect } from "roost-live";
 import "./styles.css";
 import { getJSON } from "./api.js";
+import { authGate, recheck } from "./auth.js";
 import { CommandsView } from "./commands.js";
 import { Dashboard } from "./dashboard.js";
 import { FailingNotice } from "./failing.js";
@@ -67,6 +68,9 @@ function loadCommands() {
   );
   return commandList;
 }
+
+// Signed in, or an open node: only then is there anything to connect to.
+await authGate();
 
 const meta = new MetaStore(() => {
   dashboard.metaChanged();
@@ -169,6 +173,7 @@ function showStatus(status, detail = {}) {
   else if (status === "connecting") text.textContent = "Connecting…";
   else if (status === "closed") text.textContent = "Disconnected";
   else if (status === "waiting") {
+    recheck(); // a stream closed because the session ended shows the login screen
     const until = Date.now() + (detail.retryInMs || 0);
     const tick = () => {
       const s = Math.ceil((until - Date.now()) / 1000);

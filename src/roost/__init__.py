@@ -4,6 +4,8 @@ The names below are the public API; everything else may change between releases.
 """
 
 from roost.app import App
+from roost.auth import AuthSettings
+from roost.auth.crypto import ScryptParams
 from roost.core.errors import (
     CommandError,
     InvalidArguments,
@@ -22,6 +24,7 @@ from roost.store import HistorySettings
 
 __all__ = [
     "App",
+    "AuthSettings",
     "Change",
     "CommandError",
     "Component",
@@ -32,6 +35,7 @@ __all__ = [
     "LiveSettings",
     "PathMeta",
     "RoostError",
+    "ScryptParams",
     "StateTree",
     "UnknownCommand",
     "UnknownPath",

@@ -17,6 +17,8 @@ from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
+from roost.auth import AuthComponent, AuthSettings
+from roost.auth.policy import parse_networks
 from roost.core.schedule import Daily, Repeating, Unit, parse_days, parse_time
 from roost.devices import Devices, DeviceSettings, Driver
 from roost.live import LiveHub
@@ -50,6 +52,11 @@ class RunOptions:
     mqtt_ca: Path | None = None
     mqtt_cert: Path | None = None
     mqtt_key: Path | None = None
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    trusted_proxies: tuple[str, ...] = ()
+    raspend_auth: bool = False
+    allowed_origins: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +134,9 @@ class App:
         clock: Clock | None = None,
         history: HistorySettings | bool = True,
         mqtt: str | MqttSettings | None = None,
+        auth: AuthSettings | bool = True,
+        tls_cert: str | None = None,
+        tls_key: str | None = None,
     ) -> None:
         imposed = overrides.get()
         if imposed is not None:
@@ -159,6 +169,8 @@ class App:
             max_body_bytes=max_body_bytes,
             idle_timeout_s=idle_timeout_s,
             cors_origins=tuple(cors_origins),
+            tls_cert=tls_cert,
+            tls_key=tls_key,
         )
         self.server: WebServer | None = None
         self.ran = False
@@ -167,6 +179,16 @@ class App:
         self.set_memory_limit(memory_limit_mb, restart_on_memory_limit)
         self.hub.process.on_exit_request = self._exit_for_restart
         self.exit_status = 0
+
+        # Users, tokens, cross-site protection and the audit log; first, so it stops last
+        # (the audit entries of every other component's last calls are written).
+        # auth=False leaves the node without any check: only for tests and embedding.
+        self.auth: AuthComponent | None = None
+        if auth is not False:
+            auth_settings = auth if isinstance(auth, AuthSettings) else AuthSettings()
+            if not auth_settings.allowed_origins and cors_origins:
+                auth_settings = replace(auth_settings, allowed_origins=tuple(cors_origins))
+            self.auth = self.hub.add_component(AuthComponent(self.hub, auth_settings))
 
         # -- built-in features, each a Component (the web server picks up their routes) --
         # History of numeric state in SQLite, unless history=False. It starts first: it
@@ -364,7 +386,7 @@ class App:
     @property
     def url(self) -> str:
         """The base URL of the running server."""
-        return f"http://{self.web_settings.host}:{self.port}"
+        return f"{self.web_settings.scheme}://{self.web_settings.host}:{self.port}"
 
     async def start(self, host: str | None = None, port: int | None = None) -> None:
         """Start the hub, its components and workers, then the server (if any). Loop only."""
@@ -381,10 +403,13 @@ class App:
         except OSError as exc:
             # Not fatal: the page, commands and workers run; history says it is unavailable.
             log.warning("cannot create the data directory %s: %s", self.hub.data_dir, exc.strerror or exc)
+        if self.auth is not None:
+            self.auth.bind_host = settings.host
         self._stop_requested = asyncio.Event()
         await self.hub.start()
         if self.http:
-            self.server = WebServer(self.hub, settings)
+            guard = self.auth.guard.check if self.auth is not None else None
+            self.server = WebServer(self.hub, settings, guard)
             try:
                 await self.server.start()
             except BaseException:
@@ -457,6 +482,7 @@ class App:
                 self.enable_mqtt(
                     opts.mqtt, ca_file=opts.mqtt_ca, cert_file=opts.mqtt_cert, key_file=opts.mqtt_key
                 )
+            self._apply_security_options(opts)
         self.ran = True
         if not logging.getLogger("roost").handlers:
             log_to_stderr()
@@ -473,6 +499,22 @@ class App:
             raise
         if self.exit_status:
             raise SystemExit(self.exit_status)
+
+    def _apply_security_options(self, opts: RunOptions) -> None:
+        if opts.tls_cert is not None:
+            self.web_settings = replace(self.web_settings, tls_cert=opts.tls_cert, tls_key=opts.tls_key)
+        if opts.allowed_origins:
+            origins = (*self.web_settings.cors_origins, *opts.allowed_origins)
+            self.web_settings = replace(self.web_settings, cors_origins=origins)
+        if self.auth is not None and (opts.trusted_proxies or opts.raspend_auth or opts.allowed_origins):
+            settings = self.auth.settings
+            self.auth.settings = replace(
+                settings,
+                trusted_proxies=(*settings.trusted_proxies, *opts.trusted_proxies),
+                raspend_auth=settings.raspend_auth or opts.raspend_auth,
+                allowed_origins=(*settings.allowed_origins, *opts.allowed_origins),
+            )
+            self.auth.trusted = parse_networks(self.auth.settings.trusted_proxies)
 
 
 def apps_created() -> list[App]:

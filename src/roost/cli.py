@@ -46,6 +46,22 @@ def _add_run_options(
         action="store_true",
         help="over the memory limit, stop cleanly with exit status 75 so that systemd restarts the node",
     )
+    parser.add_argument("--tls-cert", default=None, help="serve HTTPS with this certificate chain (PEM)")
+    parser.add_argument("--tls-key", default=None, help="the private key of --tls-cert (PEM)")
+    parser.add_argument(
+        "--trusted-proxy",
+        action="append",
+        default=[],
+        metavar="ADDRESS",
+        help="a reverse proxy (address or network) whose X-Forwarded-For/-Proto are believed; repeatable",
+    )
+    parser.add_argument(
+        "--allow-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="a web page's origin (http://host:port) that may call this node from another site; repeatable",
+    )
     mqtt = parser.add_argument_group("MQTT bridge (needs pip install 'roost[mqtt]'; docs/mqtt.md)")
     mqtt.add_argument(
         "--mqtt",
@@ -116,10 +132,16 @@ def build_parser() -> argparse.ArgumentParser:
     raspend = sub.add_parser(
         "raspend",
         help="run an unmodified raspend 2.x program",
-        usage="roost raspend [--host HOST] [--port PORT] [--data-dir DIR] PROGRAM.py [ARGS...]",
+        usage="roost raspend [--host HOST] [--port PORT] [--data-dir DIR] [--raspend-auth] "
+        "PROGRAM.py [ARGS...]",
         description="Run PROGRAM.py, a raspend 2.x program, on roost: `import raspend` gets roost's "
         "implementation, and ARGS go to the program (e.g. its own --port). roost's options come "
         "before PROGRAM.py and win over what the program asks for. See docs/raspend.md.",
+    )
+    raspend.add_argument(
+        "--raspend-auth",
+        action="store_true",
+        help="require a token on raspend's routes too (default: open to the LAN as raspend was)",
     )
     raspend.add_argument("program", type=Path, help="the raspend program to run")
     raspend.add_argument("args", nargs=argparse.REMAINDER, help="arguments passed on to the program")
@@ -446,6 +468,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if problem is not None:
         print(f"roost: {problem}", file=sys.stderr)
         return 2
+    if bool(args.tls_cert) != bool(args.tls_key):
+        print("roost: --tls-cert and --tls-key go together", file=sys.stderr)
+        return 2
     options = app_module.RunOptions(
         args.host,
         args.port,
@@ -456,6 +481,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.mqtt_ca,
         args.mqtt_cert,
         args.mqtt_key,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
+        trusted_proxies=tuple(args.trusted_proxy),
+        raspend_auth=getattr(args, "raspend_auth", False),
+        allowed_origins=tuple(args.allow_origin),
     )
     if args.command == "demo":
         from roost.demo import build_demo

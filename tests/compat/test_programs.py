@@ -77,12 +77,12 @@ def test_an_idle_connection_does_not_block_other_clients(raspend: Any) -> None:
         socket.create_connection(("127.0.0.1", bell.port)) as idle,
         socket.create_connection(("127.0.0.1", bell.port)) as half,
     ):
-        half.sendall(b"GET /data HTTP/1.1\r\nHost: pi\r\n")
+        half.sendall(b"GET /data HTTP/1.1\r\nHost: 127.0.0.1\r\n")
         started = time.monotonic()
         assert bell.get("/data/doorbell/state").json() == "on"
         assert bell.post_json({"Command": {"Name": "theDoorBell.getCurrentState"}}).status == 200
         assert time.monotonic() - started < 2
-        idle.sendall(b"GET /data HTTP/1.1\r\nHost: pi\r\n\r\n")  # and the idle one is still served
+        idle.sendall(b"GET /data HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")  # and the idle one is still served
         assert idle.recv(100).startswith(b"HTTP/1.1 200 OK")
 
 

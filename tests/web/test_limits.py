@@ -21,7 +21,7 @@ async def test_100_idle_and_half_sent_sockets_do_not_delay_a_request(served: App
     for i in range(100):
         _, writer = await asyncio.open_connection("127.0.0.1", port)
         if i % 2:  # half of them stop in the middle of their request headers
-            writer.write(b"GET /api/state HTTP/1.1\r\nHost: x\r\n")
+            writer.write(b"GET /api/state HTTP/1.1\r\nHost: 127.0.0.1\r\n")
             await writer.drain()
         writers.append(writer)
     try:
@@ -42,7 +42,7 @@ async def test_half_sent_request_is_closed_after_the_idle_timeout(tmp_path: obje
     await app.start(host="127.0.0.1", port=0)
     try:
         reader, writer = await asyncio.open_connection("127.0.0.1", app.port)
-        writer.write(b"GET /api/state HTTP/1.1\r\nHost: x\r\n")
+        writer.write(b"GET /api/state HTTP/1.1\r\nHost: 127.0.0.1\r\n")
         await writer.drain()
         # The server closes the connection: read returns EOF instead of hanging.
         data = await asyncio.wait_for(reader.read(), timeout=5)
@@ -63,7 +63,7 @@ async def test_slow_body_gets_a_json_error(tmp_path: object) -> None:
     app.server.api.read_timeout_s = 0.3
     try:
         reader, writer = await asyncio.open_connection("127.0.0.1", app.port)
-        writer.write(b"POST /api/commands/noop HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+        writer.write(b"POST /api/commands/noop HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n{")
         await writer.drain()
         head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=5)
         assert head.startswith(b"HTTP/1.1 400")
@@ -84,7 +84,7 @@ def test_made_up_methods_do_not_grow_the_request_counters(
     proc.wait_ready()
     for i in range(3):
         with socket.create_connection(("127.0.0.1", proc.port), timeout=5) as s:
-            s.sendall(f"MADEUP{i} /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+            s.sendall(f"MADEUP{i} /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
             reply = s.makefile("rb").read()
         assert reply.startswith(b"HTTP/1.1 405")
     with urllib.request.urlopen(proc.url + "/metrics", timeout=5) as r:

@@ -88,15 +88,25 @@ def _parse(stored: str) -> tuple[ScryptParams, bytes, bytes] | None:
 
 # Hashed against when the user does not exist, so an unknown name costs the same
 # scrypt run as a wrong password and the reply time tells nothing.
-_DUMMY = hash_password(secrets.token_urlsafe(16))
+_dummies: dict[ScryptParams, tuple[ScryptParams, bytes, bytes]] = {}
 
 
-def verify_password(password: str, stored: str | None) -> bool:
-    """Return whether `password` matches `stored`; `None` (no such user) costs the same and fails."""
-    parsed = _parse(stored if stored is not None else _DUMMY)
+def _dummy(params: ScryptParams) -> tuple[ScryptParams, bytes, bytes]:
+    if params not in _dummies:
+        salt = secrets.token_bytes(SALT_BYTES)
+        _dummies[params] = (params, salt, secrets.token_bytes(HASH_BYTES))
+    return _dummies[params]
+
+
+def verify_password(password: str, stored: str | None, params: ScryptParams = DEFAULT_PARAMS) -> bool:
+    """Return whether `password` matches `stored`.
+
+    `None` (no such user), a broken hash or an overlong password fail after the
+    same work: one scrypt with `params`, the parameters new hashes get.
+    """
+    parsed = _parse(stored) if stored is not None else None
     if parsed is None or len(password) > MAX_PASSWORD_CHARS:
-        parsed = _parse(_DUMMY)
-        assert parsed is not None
+        parsed = _dummy(params)
         stored = None
     params, salt, expected = parsed
     ok = hmac.compare_digest(_scrypt(password, salt, params), expected)

@@ -21,20 +21,23 @@ class Unauthenticated(RoostError):
     code = "unauthenticated"
 
 
-class Forbidden(RoostError):
+class CrossSite(RoostError):
     status = 403
-    code = "forbidden"
-
-
-class CrossSite(Forbidden):
     code = "cross_site"
 
 
-class CsrfFailed(Forbidden):
+class CsrfFailed(RoostError):
+    status = 403
     code = "csrf_failed"
 
 
-class SetupRefused(Forbidden):
+class HostRefused(RoostError):
+    status = 403
+    code = "host_refused"
+
+
+class SetupRefused(RoostError):
+    status = 403
     code = "setup_refused"
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from roost.auth import crypto
-from roost.auth.errors import CrossSite, CsrfFailed, Forbidden, Unauthenticated
+from roost.auth.errors import CrossSite, CsrfFailed, HostRefused, Unauthenticated
 from roost.auth.policy import (
     SAFE_METHODS,
     client_address,
@@ -74,27 +74,32 @@ class Guard:
         return client_address(remote, request.headers.get("X-Forwarded-For"), self.auth.trusted)
 
     def check(self, request: web.Request, route: Route | None) -> Caller:
-        """Return the Caller of `request`, or raise CrossSite, CsrfFailed, Unauthenticated or Forbidden."""
+        """Return the Caller of `request`, or raise CrossSite, CsrfFailed, HostRefused or Unauthenticated."""
         headers = request.headers
         method = request.method
         websocket = headers.get("Upgrade", "").lower() == "websocket"
         needed = route.scope if route is not None else Scope.READ
         transport: Transport = "ws" if websocket else "http"
-        if route is None or not route.cross_site:
+        sensitive = websocket or needed >= Scope.CONTROL
+        # Only unsafe and sensitive requests are judged: a plain GET (the hot path) costs nothing here.
+        if (method not in SAFE_METHODS or sensitive) and (route is None or not route.cross_site):
             refusal = cross_site_refusal(
                 method=method,
                 origin=headers.get("Origin"),
                 fetch_site=headers.get("Sec-Fetch-Site"),
                 own=own_origin(self.scheme(request), headers.get("Host", "")),
                 allowed=self.auth.settings.allowed_origins,
-                sensitive=websocket or needed >= Scope.CONTROL,
+                sensitive=sensitive,
             )
             if refusal is not None:
                 raise CrossSite(refusal)
         address = self.address(request)
         identity = self.identify(request)
         request[IDENTITY] = identity
-        if identity.kind == "session" and method not in SAFE_METHODS:
+        public = route is None or (method, route.path) in PUBLIC
+        # Signing in and out and the set-up authenticate themselves (and are never
+        # cross-site, see above); everything else a session does unsafely needs the token.
+        if identity.kind == "session" and method not in SAFE_METHODS and not public:
             given = headers.get(CSRF_HEADER, "")
             if not given or not crypto.same(given, identity.csrf):
                 raise CsrfFailed(f"this request needs the session's CSRF token in {CSRF_HEADER}")
@@ -106,18 +111,17 @@ class Guard:
             # Open node (loopback, no user): only for names that mean this machine, so
             # that a DNS name rebound to 127.0.0.1 by another site gets nothing.
             if not is_loopback_name(host_name(headers.get("Host", ""))):
-                raise Forbidden("this node is open to local clients only; use http://127.0.0.1 or localhost")
+                raise HostRefused("this node is open to local clients only: use 127.0.0.1 or localhost")
             caller = Caller(transport, address, "", Scope.ADMIN)
         elif route is not None and is_raspend(route) and not self.auth.settings.raspend_auth:
             caller = Caller(transport, address, "", Scope.CONTROL)  # as open to the LAN as raspend was
-        elif route is None or (method, route.path) in PUBLIC:
+        elif public:
             caller = Caller(transport, address, "", Scope.READ)
-            return caller  # no scope check: these routes look at the principal themselves
+            # These routes look at the principal themselves; "read" is the least a Caller holds.
+            return caller
         else:
             raise Unauthenticated("sign in, or send an API token as 'Authorization: Bearer ...'")
-        if not caller.allows(needed):
-            raise Forbidden(f"this needs the {needed.label} scope; you have {caller.scope.label}")
-        return caller
+        return caller  # the web server compares the route's scope with the caller's
 
     def identify(self, request: web.Request) -> Identity:
         """Return what the request's credentials prove; raise Unauthenticated for bad ones."""

@@ -8,12 +8,12 @@ from typing import Any
 from aiohttp import web
 
 from roost.auth.db import Session
-from roost.auth.errors import Forbidden, Unauthenticated
+from roost.auth.errors import LoginThrottled, Unauthenticated
 from roost.auth.guard import IDENTITY, SESSION_COOKIE, Guard
 from roost.auth.service import NOBODY, Auth, Identity, parse_duration
 from roost.core import codec
 from roost.core.caller import Scope
-from roost.core.errors import BadRequest, InvalidArguments, NotFound
+from roost.core.errors import BadRequest, Forbidden, InvalidArguments, NotFound
 from roost.runtime.routes import Route, caller_of
 
 MAX_AUDIT_ROWS = 1000
@@ -40,6 +40,15 @@ def _text(body: dict[str, Any], key: str, *, required: bool = True) -> str:
     if not isinstance(value, str) or (required and not value):
         raise InvalidArguments(f"{key!r} must be a non-empty string", argument=key)
     return value
+
+
+def _throttled(exc: LoginThrottled) -> web.Response:
+    return web.Response(
+        body=codec.dumps(exc.to_json()),
+        status=exc.status,
+        content_type="application/json",
+        headers={"Retry-After": str(exc.retry_after_s)},
+    )
 
 
 class AuthApi:
@@ -100,7 +109,10 @@ class AuthApi:
         body = await read_object(request)
         name, password = _text(body, "name"), _text(body, "password")
         old = request.cookies.get(SESSION_COOKIE)
-        cookie, session = await self.auth.login(name, password, caller_of(request).address, old)
+        try:
+            cookie, session = await self.auth.login(name, password, caller_of(request).address, old)
+        except LoginThrottled as exc:
+            return _throttled(exc)
         return self._signed_in(request, cookie, session)
 
     async def logout(self, request: web.Request) -> web.Response:
@@ -127,7 +139,10 @@ class AuthApi:
         """Create the first admin with the set-up code; signs them in."""
         body = await read_object(request)
         code, name, password = _text(body, "code"), _text(body, "name"), _text(body, "password")
-        cookie, session = await self.auth.setup(code, name, password, caller_of(request).address)
+        try:
+            cookie, session = await self.auth.setup(code, name, password, caller_of(request).address)
+        except LoginThrottled as exc:
+            return _throttled(exc)
         return self._signed_in(request, cookie, session)
 
     async def ticket(self, request: web.Request) -> web.Response:
@@ -157,7 +172,9 @@ class AuthApi:
         except ValueError as exc:
             raise InvalidArguments(str(exc), argument="scope") from None
         if not caller.allows(scope):
-            raise Forbidden(f"you cannot give a token more than your own {caller.scope.label} scope")
+            raise Forbidden(
+                f"you cannot give a token more than your own {caller.scope.label} scope", scope.label
+            )
         expires = body.get("expires")
         if expires is not None and not isinstance(expires, str):
             raise InvalidArguments("'expires' must be a duration such as '90d'", argument="expires")

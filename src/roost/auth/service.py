@@ -68,6 +68,7 @@ class Auth(Component):
         self._tokens: dict[str, Token] = {}  # by digest of the secret
         self._sessions: dict[str, Session] = {}  # by digest of the cookie
         self._seen: dict[str, float] = {}  # session digest -> last use, not yet stored
+        self._touch_every_s = min(60.0, self.settings.session_idle_s / 10)
         self._tickets: dict[str, tuple[float, Identity]] = {}  # by digest
         self._audit: list[AuditEntry] = []
         self._data_version = -1
@@ -87,10 +88,12 @@ class Auth(Component):
         """Open auth.db, load users, tokens and sessions, make a set-up code if needed. Loop only."""
         self.db = await asyncio.to_thread(AuthDB, self.data_dir)
         await self._reload()
-        if not self._users:
+        if not self._users and self.required:
             await self._new_setup_code()
         else:
+            # On an open loopback node `roost user add NAME --admin` makes the first user.
             self._remove_setup_file()
+            await asyncio.to_thread(self._db().set_setup_digest, None)
         listen = getattr(self.hub.commands, "listen", None)
         if listen is not None:
             self._unlisten = listen(self._on_command)
@@ -166,7 +169,9 @@ class Auth(Component):
         user = self._users.get(session.user)
         if user is None:
             return None
-        self._seen[d] = now
+        # Stored now and then, not per request: the idle expiry is off by at most this much.
+        if now - max(session.last_seen, self._seen.get(d, 0.0)) >= self._touch_every_s:
+            self._seen[d] = now
         return Identity("session", user.name, user.scope, f"s:{d}", session.csrf, d)
 
     def by_ticket(self, ticket: str) -> Identity | None:
@@ -209,7 +214,7 @@ class Auth(Component):
         user = self._users.get(name)
         stored = user.password_hash if user is not None else None
         async with self._hashing:
-            ok = await asyncio.to_thread(crypto.verify_password, password, stored)
+            ok = await asyncio.to_thread(crypto.verify_password, password, stored, self.settings.scrypt)
         if not ok or user is None:
             self.throttle.failed(keys)
             self.audit("login_failed", name, "http", address)
@@ -293,6 +298,18 @@ class Auth(Component):
     def _remove_setup_file(self) -> None:
         with contextlib.suppress(FileNotFoundError):
             (self.data_dir / SETUP_FILE).unlink()
+
+    async def add_user(self, name: str, password: str, scope: Scope, by: Caller) -> None:
+        """Add a user (for programs and tests; people use `roost user add`)."""
+        check_user_name(name)
+        problem = crypto.check_password_rules(password)
+        if problem is not None:
+            raise InvalidArguments(problem, argument="password")
+        password_hash = await self._hash(password)
+        if not await asyncio.to_thread(self._db().add_user, name, password_hash, scope, self.now()):
+            raise InvalidArguments(f"a user named {name!r} exists already", argument="name")
+        await self._reload()
+        self.audit("user_added", by.principal, by.transport, by.address, {"user": name, "scope": scope.label})
 
     # -- tokens ------------------------------------------------------------------------
 
@@ -405,8 +422,10 @@ class Auth(Component):
             entries, self._audit = self._audit, []
             await asyncio.to_thread(db.append_audit, entries)
         if self._seen:
-            seen = {d: t for d, t in self._seen.items() if d in self._sessions}
-            # Stored now and then, not per request; the in-memory time counts meanwhile.
+            seen, self._seen = self._seen, {}
+            seen = {d: t for d, t in seen.items() if d in self._sessions}
+            for d, t in seen.items():
+                self._sessions[d] = replace(self._sessions[d], last_seen=t)
             if seen:
                 await asyncio.to_thread(db.touch_sessions, seen)
 

@@ -84,6 +84,8 @@ class Client:
         self.needs_snapshot = False
         self.control: deque[tuple[bytes, str]] = deque()
         self.close_reason: str | None = None
+        # The session or token that opened this stream (runtime.credentials); None on an open node.
+        self.credential: str | None = None
         self.last_write_s = host.clock.monotonic()
         self._stalled_since: float | None = None
         self._stalled_size = 0

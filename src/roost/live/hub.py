@@ -69,6 +69,7 @@ class LiveHub(Component):
         self._consumer: Consumer | None = None
         self._drain_handle: asyncio.TimerHandle | None = None
         self._tick_handle: asyncio.TimerHandle | None = None
+        self._unlisten: Any = None
         self._tasks: set[asyncio.Task[Any]] = set()
 
     @property
@@ -98,6 +99,8 @@ class LiveHub(Component):
                 coalesce=True,
                 window_s=self.settings.batch_window_s,
             )
+        if self._unlisten is None:
+            self._unlisten = self.hub.credentials.listen(self._on_revoked)
         self._schedule_tick()
 
     async def stop(self) -> None:
@@ -106,6 +109,9 @@ class LiveHub(Component):
         if self._consumer is not None:
             self._consumer.close()
             self._consumer = None
+        if self._unlisten is not None:
+            self._unlisten()
+            self._unlisten = None
         for handle in (self._drain_handle, self._tick_handle):
             if handle is not None:
                 handle.cancel()
@@ -178,6 +184,12 @@ class LiveHub(Component):
             del self._clients[client]
             self.counters.closes[client.close_reason or "client"] += 1
         self._lagging.pop(client, None)
+
+    def _on_revoked(self, keys: frozenset[str]) -> None:
+        # A revoked token, an expired or signed-out session: its streams end now.
+        for client in list(self._clients):
+            if client.credential is not None and client.credential in keys:
+                client.close("revoked")
 
     def track(self, coro: Coroutine[Any, Any, Any]) -> None:
         """Run a closing handshake in the background; shutdown waits for it briefly."""

@@ -12,6 +12,7 @@ from roost.live.client import Client
 from roost.live.framing import sse_comment, sse_event
 from roost.live.host import LiveHost
 from roost.live.params import event_id, parse_params
+from roost.runtime.credentials import credential_of
 
 # EventSource reconnects by itself after this long (ms). The spread keeps a
 # restarted server from being hit by every browser in the same instant.
@@ -81,6 +82,7 @@ async def serve_events(host: LiveHost, request: web.Request) -> web.StreamRespon
         if transport is None:
             return response
         client = EventStreamClient(host, transport, address)
+        client.credential = credential_of(request)
         client.subscription = params.subscription
         host.register(client, params.since, params.boot)
         try:

@@ -25,6 +25,7 @@ from roost.live.messages import (
 )
 from roost.live.params import parse_params
 from roost.live.subscription import parse_subscription
+from roost.runtime.credentials import credential_of
 from roost.runtime.routes import caller_of
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,13 @@ class WebSocketClient(Client):
         if abort or not self.writable():
             # A close frame would queue behind what the peer is not reading.
             self.transport.abort()
-        elif not self.ws.closed:
+        elif self.ws.closed:
+            pass
+        elif self.close_reason == "revoked":
+            # 1008 policy violation: the client should not reconnect with the same credential.
+            message = b"credentials revoked or expired"
+            self.live.track(self.ws.close(code=WSCloseCode.POLICY_VIOLATION, message=message))
+        else:
             self.live.track(self.ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down"))
 
     def receive(self, data: str | bytes) -> None:
@@ -134,6 +141,7 @@ async def serve_websocket(host: LiveHost, request: web.Request) -> web.StreamRes
         if transport is None:  # gone during the handshake
             return ws
         client = WebSocketClient(host, ws, transport, address, caller_of(request))
+        client.credential = credential_of(request)
         client.subscription = params.subscription
         host.register(client, params.since, params.boot)
         reason = "client"

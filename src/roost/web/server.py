@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import logging
+import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -48,6 +49,14 @@ class WebSettings:
     idle_timeout_s: float = 15.0
     read_timeout_s: float = 10.0
     cors_origins: Sequence[str] = field(default_factory=tuple)
+    # HTTPS with this certificate chain and key (PEM files); HSTS is sent only then.
+    tls_cert: str | None = None
+    tls_key: str | None = None
+
+    @property
+    def scheme(self) -> str:
+        """`https` when serving TLS, else `http`."""
+        return "https" if self.tls_cert else "http"
 
 
 class WebServer:
@@ -74,6 +83,8 @@ class WebServer:
         app.on_response_prepare.append(_name_server)
         if cors is not None:
             app.on_response_prepare.append(cors[1])
+        if self.settings.tls_cert:
+            app.on_response_prepare.append(_hsts)
         app[MAX_BODY_BYTES] = self.settings.max_body_bytes
         routes = self.routes()
         # aiohttp answers HEAD beside every GET, unless a route takes HEAD itself.
@@ -110,7 +121,14 @@ class WebServer:
             shutdown_timeout=2.0,
         )
         await runner.setup()
-        site = web.TCPSite(runner, self.settings.host, self.settings.port, backlog=1024, reuse_address=True)
+        site = web.TCPSite(
+            runner,
+            self.settings.host,
+            self.settings.port,
+            backlog=1024,
+            reuse_address=True,
+            ssl_context=_tls_context(self.settings),
+        )
         try:
             await site.start()
         except BaseException:
@@ -118,7 +136,7 @@ class WebServer:
             raise
         self._runner = runner
         self.port = _bound_port(runner, self.settings.port)
-        log.info("serving on http://%s:%d", self.settings.host, self.port)
+        log.info("serving on %s://%s:%d", self.settings.scheme, self.settings.host, self.port)
 
     async def stop(self) -> None:
         """Stop listening and close connections. Loop only."""
@@ -274,6 +292,21 @@ async def _gzip(response: web.Response) -> None:
     response.body = await asyncio.to_thread(gzip.compress, body, 1, mtime=0)
     response.headers["Content-Encoding"] = "gzip"
     response.headers["Vary"] = "Accept-Encoding"
+
+
+def _tls_context(settings: WebSettings) -> ssl.SSLContext | None:
+    if not settings.tls_cert:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(settings.tls_cert, settings.tls_key or None)
+    return context
+
+
+async def _hsts(request: web.Request, response: web.StreamResponse) -> None:
+    # Only over HTTPS: a browser ignores it on plain HTTP, and a node that later loses
+    # its certificate must not be locked out of browsers for a year by mistake.
+    response.headers["Strict-Transport-Security"] = "max-age=31536000"
 
 
 def _bound_port(runner: web.AppRunner, fallback: int) -> int:

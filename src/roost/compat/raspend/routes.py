@@ -3,9 +3,13 @@
 The JSON shapes are raspend 2.0.4's (see docs/raspend.md); its failure modes are
 not. Every error is roost's JSON error object with a 4xx/5xx status, never an
 HTML page or a dropped connection; `/data` serves the state tree from its cached
-encoding, without a lock, so no worker can stall a reader. Like raspend, every
-answer carries `Access-Control-Allow-Origin: *`, because raspend front ends are
-often served from another origin on the same Pi.
+encoding, without a lock, so no worker can stall a reader.
+
+Unlike raspend, no answer carries `Access-Control-Allow-Origin: *`: that let any
+web page a user visited read the dict and run commands through the user's
+browser. A raspend front end served from another origin is allowed by naming it
+(`--allow-origin`, `App(cors_origins=[...])`); the web server then answers its
+preflights and adds the CORS headers for it alone.
 """
 
 from __future__ import annotations
@@ -24,12 +28,6 @@ from roost.runtime.hub import Hub
 from roost.runtime.routes import Route, caller_of
 
 Handler = Callable[[web.Request], Awaitable[web.Response]]
-_CORS = {"Access-Control-Allow-Origin": "*"}
-_PREFLIGHT = {
-    **_CORS,
-    "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
-    "Access-Control-Allow-Headers": "X-Requested-With, Content-Type",
-}
 _USAGE = 'expected {"Command": {"Name": "object.method", "Args": {...}}}'
 
 
@@ -41,19 +39,14 @@ class UnsupportedMediaType(RoostError):
 
 
 def json_reply(value: Any, status: int = 200) -> web.Response:
-    """Return `value` as JSON with raspend's content type and CORS header."""
+    """Return `value` as JSON with raspend's content type."""
     return web.Response(
-        body=codec.dumps(value),
-        status=status,
-        content_type="application/json",
-        charset="utf-8",
-        headers=_CORS,
+        body=codec.dumps(value), status=status, content_type="application/json", charset="utf-8"
     )
 
 
-def _with_cors(handler: Handler) -> Handler:
-    # The error middleware would answer a RoostError too, but without the CORS
-    # header a browser front end on another origin could not read the message.
+def _with_charset(handler: Handler) -> Handler:
+    # Errors in raspend's content type too (the error middleware would answer without charset).
     async def wrapped(request: web.Request) -> web.Response:
         try:
             return await handler(request)
@@ -74,24 +67,21 @@ class RaspendApi:
     def routes(self) -> list[Route]:
         """Return raspend's routes: reading needs `read`, calling `control`.
 
-        raspend's front ends are often served from another origin on the same Pi,
-        so the command routes are `cross_site`, as open as raspend had them.
+        Named `raspend.*`: authentication keeps them as open to the LAN as raspend
+        had them (unless --raspend-auth), but never to other web sites.
         """
-        routes = [
-            Route("GET", "/data", _with_cors(self.get_data)),
-            Route("GET", "/data/{path:.*}", _with_cors(self.get_data_path)),
-            Route("GET", "/cmds", _with_cors(self.list_commands)),
-            Route("GET", "/cmd", _with_cors(self.call_get), Scope.CONTROL, cross_site=True),
-            Route("POST", "/", _with_cors(self.call_post), Scope.CONTROL, cross_site=True),
+        return [
+            Route("GET", "/data", _with_charset(self.get_data), name="raspend.data"),
+            Route("GET", "/data/{path:.*}", _with_charset(self.get_data_path), name="raspend.data_path"),
+            Route("GET", "/cmds", _with_charset(self.list_commands), name="raspend.cmds"),
+            Route("GET", "/cmd", _with_charset(self.call_get), Scope.CONTROL, "raspend.cmd"),
+            Route("POST", "/", _with_charset(self.call_post), Scope.CONTROL, "raspend.call"),
         ]
-        for path in ("/", "/data", "/data/{path:.*}", "/cmds", "/cmd"):
-            routes.append(Route("OPTIONS", path, self.preflight, cross_site=True))
-        return routes
 
     async def get_data(self, request: web.Request) -> web.Response:
         """Return the whole shared dict (the state tree), encoded once per change."""
         _, body = self.hub.state.encoded()
-        return web.Response(body=body, content_type="application/json", charset="utf-8", headers=_CORS)
+        return web.Response(body=body, content_type="application/json", charset="utf-8")
 
     async def get_data_path(self, request: web.Request) -> web.Response:
         """Return the value at `/data/a/b`, or a 404 error where raspend answered the whole dict."""
@@ -141,10 +131,6 @@ class RaspendApi:
             raise InvalidArguments('"Args" must be a JSON object of arguments')
         command["Result"] = await self.hub.commands.acall(name, args, caller_of(request))
         return json_reply(payload)
-
-    async def preflight(self, request: web.Request) -> web.Response:
-        """Answer a browser's CORS preflight, as raspend did, so front ends can POST."""
-        return web.Response(status=200, headers=_PREFLIGHT)
 
     def openapi_paths(self) -> dict[str, Any]:
         """Describe the raspend routes for /api/openapi.json."""
