@@ -37,6 +37,11 @@ def make_app(tmp_path: Path, tls: tuple[str, str] | None = None, **auth: Any) ->
         app.state["lamp"] = on
         return on
 
+    @app.command(scope="admin")
+    def reset() -> str:
+        """An admin-only command."""
+        return "reset"
+
     return app
 
 

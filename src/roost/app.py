@@ -408,8 +408,12 @@ class App:
         self._stop_requested = asyncio.Event()
         await self.hub.start()
         if self.http:
-            guard = self.auth.guard.check if self.auth is not None else None
-            self.server = WebServer(self.hub, settings, guard)
+            # Authentication's guard decides who each request comes from; without it,
+            # everyone who reaches the port is an admin.
+            if self.auth is not None:
+                self.server = WebServer(self.hub, settings, self.auth.guard.check)
+            else:
+                self.server = WebServer(self.hub, settings)
             try:
                 await self.server.start()
             except BaseException:

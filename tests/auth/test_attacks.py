@@ -36,6 +36,37 @@ async def test_unauthenticated_write_on_a_lan_bind_is_401_and_changes_nothing(la
     assert lan.app.state["lamp"] is True
 
 
+async def test_a_read_token_cannot_call_over_a_websocket(lan: Node) -> None:
+    secret, _ = await lan.token(Scope.READ)
+    async with (
+        lan.session(headers={"Authorization": f"Bearer {secret}"}) as http,
+        http.ws_connect("/api/live") as ws,
+    ):
+        assert (await ws.receive_json())["type"] == "snapshot"
+        await ws.send_json({"type": "call", "id": 1, "command": "switch_lamp", "args": {"on": False}})
+        reply = await ws.receive_json()
+        assert reply["type"] == "error" and reply["id"] == 1 and reply["error"]["code"] == "forbidden"
+    assert lan.app.state["lamp"] is True
+
+
+async def test_a_control_token_calls_but_not_admin_commands(lan: Node) -> None:
+    secret, _ = await lan.token(Scope.CONTROL)
+    async with lan.session(headers={"Authorization": f"Bearer {secret}"}) as http:
+        async with http.post("/api/commands/switch_lamp", json={"on": False}) as r:
+            assert r.status == 200
+        async with http.post("/api/commands/reset") as r:
+            assert r.status == 403 and (await r.json())["error"]["needed"] == "admin"
+        async with http.get("/api/tokens") as r:
+            assert r.status == 403
+    assert lan.app.state["lamp"] is False
+    entries = await lan.auth.query_audit(kind="command")
+    assert [(e["detail"]["command"], e["detail"]["outcome"], e["principal"]) for e in entries] == [
+        ("reset", "forbidden", "token:t-control"),
+        ("switch_lamp", "ok", "token:t-control"),
+    ]
+    assert entries[1]["detail"]["args"] == {"on": False} and entries[1]["address"] == "127.0.0.1"
+
+
 async def test_a_read_token_reads_but_cannot_call_over_http(lan: Node) -> None:
     secret, _ = await lan.token(Scope.READ)
     async with lan.session(headers={"Authorization": f"Bearer {secret}"}) as http:

@@ -25,9 +25,9 @@ from roost.auth.policy import (
     own_origin,
 )
 from roost.auth.service import NOBODY, Auth, Identity
-from roost.core.caller import Caller, Scope, Transport
+from roost.core.caller import Caller, Scope
 from roost.runtime.credentials import CREDENTIAL
-from roost.runtime.routes import Route
+from roost.runtime.routes import Route, transport_of
 
 SESSION_COOKIE = "roost_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -79,7 +79,7 @@ class Guard:
         method = request.method
         websocket = headers.get("Upgrade", "").lower() == "websocket"
         needed = route.scope if route is not None else Scope.READ
-        transport: Transport = "ws" if websocket else "http"
+        transport = transport_of(request)
         sensitive = websocket or needed >= Scope.CONTROL
         # Only unsafe and sensitive requests are judged: a plain GET (the hot path) costs nothing here.
         if (method not in SAFE_METHODS or sensitive) and (route is None or not route.cross_site):

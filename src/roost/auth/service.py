@@ -28,6 +28,7 @@ from roost.auth.settings import DAY_S, AuthSettings
 from roost.auth.throttle import LoginThrottle
 from roost.core.caller import Caller, Scope
 from roost.core.errors import BadRequest, InvalidArguments
+from roost.runtime.commands import CallRecord
 from roost.runtime.component import Component
 from roost.runtime.hub import Hub
 
@@ -94,9 +95,7 @@ class Auth(Component):
             # On an open loopback node `roost user add NAME --admin` makes the first user.
             self._remove_setup_file()
             await asyncio.to_thread(self._db().set_setup_digest, None)
-        listen = getattr(self.hub.commands, "listen", None)
-        if listen is not None:
-            self._unlisten = listen(self._on_command)
+        self._unlisten = self.hub.commands.listen(self._on_command)
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def stop(self) -> None:
@@ -362,19 +361,21 @@ class Auth(Component):
         """Queue an audit entry; the next tick writes it."""
         self._audit.append(AuditEntry(self.now(), kind, principal, transport, address, detail))
 
-    def _on_command(self, record: Any) -> None:
-        # hub.commands.listen: one record per finished call (command, args, caller, outcome, time).
-        caller: Caller | None = getattr(record, "caller", None)
-        detail = {
-            "command": getattr(record, "command", None),
-            "args": getattr(record, "args", None),
-            "outcome": getattr(record, "outcome", None),
+    def _on_command(self, record: CallRecord) -> None:
+        # hub.commands.listen: every finished call, refused ones included.
+        caller = record.caller
+        detail: dict[str, Any] = {
+            "command": record.command,
+            "args": dict(record.args),
+            "outcome": record.outcome,
+            "scope": caller.scope.label,
+            "duration_s": round(record.duration_s, 4),
         }
-        if caller is None:
-            self.audit("command", "", "", "", detail)
-        else:
-            detail["scope"] = caller.scope.label
-            self.audit("command", caller.principal, caller.transport, caller.address, detail)
+        if record.error:
+            detail["error"] = record.error
+        self._audit.append(
+            AuditEntry(record.ts, "command", caller.principal, caller.transport, caller.address, detail)
+        )
 
     async def query_audit(self, **kwargs: Any) -> list[dict[str, Any]]:
         """Return audit entries, newest first (what is queued is written first)."""
