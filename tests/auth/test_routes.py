@@ -184,3 +184,22 @@ async def test_tls_sends_hsts_and_secure_cookies(start_node: StartNode, tmp_path
 async def test_no_hsts_over_plain_http(lan: Node) -> None:
     async with lan.session() as http, http.get("/healthz") as r:
         assert "Strict-Transport-Security" not in r.headers
+
+
+async def test_an_unusable_auth_db_locks_the_node_with_503(
+    start_node: StartNode, tmp_path: Path
+) -> None:
+    node = await start_node("127.0.0.1")
+    await node.app.stop()
+    db = node.app.data_dir / "auth.db"
+    db.unlink()
+    db.mkdir()  # not a database: opening fails as on a broken disk
+    await node.app.start(host="127.0.0.1", port=0)
+    node = Node(node.app)
+    async with node.session() as http:
+        async with http.get("/api/state") as r:
+            assert r.status == 503 and "auth.db" in (await r.json())["error"]["message"]
+        async with http.post("/api/login", json={"name": "admin", "password": PASSWORD}) as r:
+            assert r.status in (401, 503)
+        async with http.get("/healthz") as r:
+            assert (await r.json())["components"]["auth"]["ok"] is False

@@ -26,6 +26,7 @@ from roost.auth.policy import (
 )
 from roost.auth.service import NOBODY, Auth, Identity
 from roost.core.caller import Caller, Scope
+from roost.core.errors import Unavailable
 from roost.runtime.credentials import CREDENTIAL
 from roost.runtime.routes import Route, transport_of
 
@@ -119,6 +120,8 @@ class Guard:
             caller = Caller(transport, address, "", Scope.READ)
             # These routes look at the principal themselves; "read" is the least a Caller holds.
             return caller
+        elif self.auth.unavailable is not None:
+            raise Unavailable(self.auth.unavailable)
         else:
             raise Unauthenticated("sign in, or send an API token as 'Authorization: Bearer ...'")
         return caller  # the web server compares the route's scope with the caller's

@@ -15,19 +15,20 @@ import contextlib
 import logging
 import os
 import secrets
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
 from roost.auth import crypto
-from roost.auth.db import AuditEntry, AuthDB, Session, Token, User
+from roost.auth.db import DB_FILE, AuditEntry, AuthDB, Session, Token, User
 from roost.auth.errors import LoginThrottled, SetupRefused, Unauthenticated
 from roost.auth.policy import is_loopback_name, parse_networks
 from roost.auth.settings import DAY_S, AuthSettings
 from roost.auth.throttle import LoginThrottle
 from roost.core.caller import Caller, Scope
-from roost.core.errors import BadRequest, InvalidArguments
+from roost.core.errors import BadRequest, InvalidArguments, Unavailable
 from roost.runtime.commands import CallRecord
 from roost.runtime.component import Component
 from roost.runtime.hub import Hub
@@ -35,6 +36,7 @@ from roost.runtime.hub import Hub
 log = logging.getLogger(__name__)
 
 SETUP_FILE = "setup-code"
+REOPEN_EVERY_S = 5.0
 Kind = Literal["open", "session", "token", "ticket", "none"]
 
 
@@ -77,6 +79,8 @@ class Auth(Component):
         self._hashing = asyncio.Semaphore(self.settings.max_concurrent_hashes)
         self._unlisten: Callable[[], None] | None = None
         self.setup_code: str | None = None
+        # Why auth.db cannot be used (a read-only data directory); None when it can.
+        self.unavailable: str | None = None
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -87,7 +91,22 @@ class Auth(Component):
 
     async def start(self) -> None:
         """Open auth.db, load users, tokens and sessions, make a set-up code if needed. Loop only."""
-        self.db = await asyncio.to_thread(AuthDB, self.data_dir)
+        self._unlisten = self.hub.commands.listen(self._on_command)
+        await self._open()
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _open(self) -> bool:
+        """Open auth.db and load it; while it cannot be opened the node is locked (503)."""
+        try:
+            self.db = await asyncio.to_thread(AuthDB, self.data_dir)
+        except (OSError, sqlite3.Error) as exc:
+            if self.unavailable is None:
+                log.error("authentication unavailable, every request but the page is refused: %s", exc)
+            self.unavailable = f"authentication is unavailable: {self.data_dir / DB_FILE} cannot be opened"
+            return False
+        if self.unavailable is not None:
+            log.warning("authentication available again")
+        self.unavailable = None
         await self._reload()
         if not self._users and self.required:
             await self._new_setup_code()
@@ -95,8 +114,7 @@ class Auth(Component):
             # On an open loopback node `roost user add NAME --admin` makes the first user.
             self._remove_setup_file()
             await asyncio.to_thread(self._db().set_setup_digest, None)
-        self._unlisten = self.hub.commands.listen(self._on_command)
-        self._task = asyncio.get_running_loop().create_task(self._run())
+        return True
 
     async def stop(self) -> None:
         """Write what is pending and close auth.db. Loop only."""
@@ -109,14 +127,18 @@ class Auth(Component):
                 await self._task
             self._task = None
         if self.db is not None:
-            await self._flush()
+            try:
+                await self._flush()
+            except (OSError, sqlite3.Error):
+                log.exception("the last audit entries could not be written")
             await asyncio.to_thread(self.db.close)
             self.db = None
 
     def health(self) -> dict[str, Any]:
         """Return the mode, counts of users, tokens and sessions."""
         return {
-            "ok": True,
+            "ok": self.unavailable is None,
+            "error": self.unavailable,
             "required": self.required,
             "users": len(self._users),
             "tokens": len(self._tokens),
@@ -129,6 +151,8 @@ class Auth(Component):
     @property
     def required(self) -> bool:
         """Whether requests need credentials: always once a user exists, or off loopback."""
+        if self.unavailable is not None:
+            return True  # nobody knows who may do what: locked
         if self.settings.require is not None:
             return self.settings.require
         return bool(self._users) or not is_loopback_name(self.bind_host)
@@ -144,7 +168,7 @@ class Auth(Component):
 
     def _db(self) -> AuthDB:
         if self.db is None:
-            raise RuntimeError("authentication is not started")
+            raise Unavailable(self.unavailable or "authentication is not started")
         return self.db
 
     # -- credentials -----------------------------------------------------------------
@@ -386,8 +410,14 @@ class Auth(Component):
 
     async def _run(self) -> None:
         last_prune = float("-inf")
+        last_open = self.now()
         while True:
             await asyncio.sleep(self.settings.tick_s)
+            if self.db is None:
+                if self.now() - last_open >= REOPEN_EVERY_S:
+                    last_open = self.now()
+                    await self._open()
+                continue
             try:
                 await self._tick()
                 if self.now() - last_prune > DAY_S:
