@@ -186,9 +186,7 @@ async def test_no_hsts_over_plain_http(lan: Node) -> None:
         assert "Strict-Transport-Security" not in r.headers
 
 
-async def test_an_unusable_auth_db_locks_the_node_with_503(
-    start_node: StartNode, tmp_path: Path
-) -> None:
+async def test_an_unusable_auth_db_locks_the_node_with_503(start_node: StartNode, tmp_path: Path) -> None:
     node = await start_node("127.0.0.1")
     await node.app.stop()
     db = node.app.data_dir / "auth.db"
