@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from roost.core.caller import Scope
 
@@ -108,6 +109,32 @@ def _v1(db: sqlite3.Connection) -> None:
     for statement in script.split(";"):
         if statement.strip():
             db.execute(statement)
+
+
+def read_snapshot(path: Path) -> tuple[list[User], list[Token], list[Session]]:
+    """Read users, tokens and sessions from an auth.db that cannot be opened for writing.
+
+    `immutable=1`: SQLite reads the file as it is, without the -wal and -shm files a
+    read-only directory cannot hold. Raise sqlite3.Error or OSError if even that fails.
+    """
+    uri = "file:" + quote(str(path.resolve())) + "?immutable=1"
+    db = sqlite3.connect(uri, uri=True)
+    try:
+        users = [
+            User(r[0], r[1], Scope.parse(r[2]), r[3], r[4])
+            for r in db.execute("SELECT name, password_hash, scope, created, changed FROM users")
+        ]
+        tokens = [
+            Token(r[0], r[1], r[2], Scope.parse(r[3]), r[4], r[5], r[6])
+            for r in db.execute("SELECT id, name, digest, scope, created, expires, created_by FROM tokens")
+        ]
+        sessions = [
+            Session(*r)
+            for r in db.execute("SELECT digest, user, csrf, created, last_seen, address FROM sessions")
+        ]
+    finally:
+        db.close()
+    return users, tokens, sessions
 
 
 # Numbered migrations: index i brings the schema from version i to i + 1.

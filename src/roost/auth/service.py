@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from roost.auth import crypto
-from roost.auth.db import DB_FILE, AuditEntry, AuthDB, Session, Token, User
+from roost.auth.db import DB_FILE, AuditEntry, AuthDB, Session, Token, User, read_snapshot
 from roost.auth.errors import LoginThrottled, SetupRefused, Unauthenticated
 from roost.auth.policy import is_loopback_name, parse_networks
 from roost.auth.settings import DAY_S, AuthSettings
@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 SETUP_FILE = "setup-code"
 REOPEN_EVERY_S = 5.0
+MAX_QUEUED_AUDIT = 10_000
 Kind = Literal["open", "session", "token", "ticket", "none"]
 
 
@@ -81,6 +82,7 @@ class Auth(Component):
         self.setup_code: str | None = None
         # Why auth.db cannot be used (a read-only data directory); None when it can.
         self.unavailable: str | None = None
+        self._locked = False
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -96,13 +98,11 @@ class Auth(Component):
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def _open(self) -> bool:
-        """Open auth.db and load it; while it cannot be opened the node is locked (503)."""
+        """Open auth.db and load it; return False (read-only mode) if it cannot be opened for writing."""
         try:
             self.db = await asyncio.to_thread(AuthDB, self.data_dir)
         except (OSError, sqlite3.Error) as exc:
-            if self.unavailable is None:
-                log.error("authentication unavailable, every request but the page is refused: %s", exc)
-            self.unavailable = f"authentication is unavailable: {self.data_dir / DB_FILE} cannot be opened"
+            await self._read_only(exc)
             return False
         if self.unavailable is not None:
             log.warning("authentication available again")
@@ -151,8 +151,8 @@ class Auth(Component):
     @property
     def required(self) -> bool:
         """Whether requests need credentials: always once a user exists, or off loopback."""
-        if self.unavailable is not None:
-            return True  # nobody knows who may do what: locked
+        if self.unavailable is not None and self._locked:
+            return True  # nobody knows who may do what
         if self.settings.require is not None:
             return self.settings.require
         return bool(self._users) or not is_loopback_name(self.bind_host)
@@ -297,6 +297,28 @@ class Auth(Component):
         self.audit("login", name, "http", address)
         return cookie, session
 
+    async def _read_only(self, exc: BaseException) -> None:
+        # A read-only data directory: users, tokens and sessions are read as they are,
+        # and checked as usual; what would write (signing in, tokens, the set-up) is
+        # 503 until auth.db opens again. No auth.db at all means no user: the usual
+        # rule holds (open on loopback). One that cannot even be read is locked.
+        path = self.data_dir / DB_FILE
+        first = self.unavailable is None
+        self.unavailable = f"authentication is read-only: {DB_FILE} in the data directory cannot be written"
+        self._locked = False
+        if path.exists():
+            try:
+                users, tokens, sessions = await asyncio.to_thread(read_snapshot, path)
+            except (OSError, sqlite3.Error):
+                self._locked = True
+            else:
+                self._users = {u.name: u for u in users}
+                self._tokens = {t.digest: t for t in tokens}
+                self._sessions = {x.digest: x for x in sessions}
+        if first:
+            what = "every request but the page is refused" if self._locked else "signing in and tokens wait"
+            log.error("authentication unavailable (%s): %s", what, exc)
+
     async def _hash(self, password: str) -> str:
         async with self._hashing:
             return await asyncio.to_thread(crypto.hash_password, password, self.settings.scrypt)
@@ -383,7 +405,12 @@ class Auth(Component):
         self, kind: str, principal: str, transport: str, address: str, detail: dict[str, Any] | None = None
     ) -> None:
         """Queue an audit entry; the next tick writes it."""
-        self._audit.append(AuditEntry(self.now(), kind, principal, transport, address, detail))
+        self._queue(AuditEntry(self.now(), kind, principal, transport, address, detail))
+
+    def _queue(self, entry: AuditEntry) -> None:
+        if len(self._audit) >= MAX_QUEUED_AUDIT:  # auth.db unwritable for long: keep the newest
+            del self._audit[: MAX_QUEUED_AUDIT // 10]
+        self._audit.append(entry)
 
     def _on_command(self, record: CallRecord) -> None:
         # hub.commands.listen: every finished call, refused ones included.
@@ -397,7 +424,7 @@ class Auth(Component):
         }
         if record.error:
             detail["error"] = record.error
-        self._audit.append(
+        self._queue(
             AuditEntry(record.ts, "command", caller.principal, caller.transport, caller.address, detail)
         )
 
