@@ -91,7 +91,11 @@ async def test_cmds_lists_raspends_shape_then_typed_commands(node: aiohttp.Clien
     assert body["Commands"][:2] == RASPEND_CMDS["Commands"]
     assert body["Commands"][2]["Command"]["Args"] == {"times": "int", "loud": "bool"}
     names = [c["Command"]["Name"] for c in body["Commands"]]
-    assert names[2:5] == ["theDoorBell.ring", "theDoorBell.explode", "aaa.native"]  # the program's first (built-ins follow)
+    assert names[2:5] == [
+        "theDoorBell.ring",
+        "theDoorBell.explode",
+        "aaa.native",
+    ]  # the program's first (built-ins follow)
     assert (await get_json(node, "/cmd?name=aaa.native"))[2] == "native"
 
 
