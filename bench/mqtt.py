@@ -137,7 +137,11 @@ async def cpu_phase(broker: Broker | None, rate: float, seconds: float) -> dict[
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - t0
     published = (app.mqtt.published - published0) if app.mqtt else 0
     await app.stop()
-    return {"written_per_s": writer.n / wall, "published_per_s": published / wall, "cpu_pct": 100 * cpu / wall}
+    return {
+        "written_per_s": writer.n / wall,
+        "published_per_s": published / wall,
+        "cpu_pct": 100 * cpu / wall,
+    }
 
 
 async def capacity_phase(broker: Broker, paths: int) -> dict[str, float]:
@@ -310,7 +314,9 @@ async def main(args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rate", type=float, default=2000, help="changes/s of the CPU phase (default 2000)")
     parser.add_argument("--phase", type=float, default=4.0, help="seconds per phase (default 4)")
     parser.add_argument("--outage", type=float, default=10.0, help="seconds the broker is down (default 10)")
