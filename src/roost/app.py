@@ -26,6 +26,7 @@ from roost.runtime.clock import Clock, SystemClock, resolve_timezone
 from roost.runtime.component import Component
 from roost.runtime.hub import Hub
 from roost.runtime.state import StateTree
+from roost.runtime.systemd import Watchdog
 from roost.runtime.triggers import Cron, Sun, SunEvent
 from roost.runtime.workers import Every, Trigger, Worker
 from roost.store import HistorySettings, HistoryUnavailable, Recorder
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
     from roost.mqtt import MqttBridge, MqttSettings
 
 log = logging.getLogger(__name__)
+# A loop this late on its timers serves nobody: systemd's watchdog is not fed, and restarts the node.
+LOOP_LAG_FATAL_S = 10.0
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -179,6 +182,8 @@ class App:
         self.set_memory_limit(memory_limit_mb, restart_on_memory_limit)
         self.hub.process.on_exit_request = self._exit_for_restart
         self.exit_status = 0
+        # Under systemd (Type=notify): READY=1 once serving, WATCHDOG=1 while the loop is alive.
+        self._watchdog = Watchdog(self._service_status)
 
         # Users, tokens, cross-site protection and the audit log; first, so it stops last
         # (the audit entries of every other component's last calls are written).
@@ -370,6 +375,24 @@ class App:
         process.memory_limit_bytes = None if limit_mb is None else int(limit_mb * 2**20)
         process.exit_on_memory_limit = restart
 
+    def _service_status(self) -> tuple[bool, str]:
+        # For systemd: alive while the loop keeps its timers (this runs on it), and one
+        # line naming what is degraded, for `systemctl status`.
+        health = self.hub.health()
+        bad = [
+            f"worker {n}" + (" stuck" if w.get("stuck") else " failing")
+            for n, w in health["workers"].items()
+            if not w["ok"]
+        ]
+        bad += [f"command {n} stuck" for n in health["commands"]["stuck"]]
+        bad += [f"{n} failing" for n, c in health["components"].items() if not c.get("ok", True)]
+        if not health["process"]["ok"]:
+            bad.append("memory over its limit")
+        alive = self.hub.process.loop_lag_s < LOOP_LAG_FATAL_S
+        if not alive:
+            bad.append(f"event loop {self.hub.process.loop_lag_s:.1f} s late")
+        return alive, health["status"] + (": " + ", ".join(bad) if bad else "")
+
     def _exit_for_restart(self, status: int) -> None:
         # On the loop: stop in order (history flushed), then run() exits with `status`.
         self.exit_status = status
@@ -421,6 +444,7 @@ class App:
                 raise
         else:
             log.info("no HTTP server (port None)")
+        await self._watchdog.start()
         # Everything imported and built so far lives as long as the process: move it out
         # of the collector's way, so full collections (measured at up to 40 ms with 1,000
         # live clients) walk only what was made since.
@@ -432,6 +456,7 @@ class App:
         Command calls in flight are answered first, with 503 `unavailable`: their
         callers hear that the node stops instead of losing the connection.
         """
+        await self._watchdog.stop()
         aborted = await self.hub.commands.abort_calls()
         if aborted:
             log.info("stopping: %d command calls in flight answered 503", aborted)

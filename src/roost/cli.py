@@ -153,8 +153,103 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_history_commands(sub)
     _add_device_commands(sub)
+    _add_service_commands(sub)
     _add_auth_commands(sub)
     return parser
+
+
+# -- running as a service, backups (issue 14) ------------------------------------------
+
+
+def _add_service_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    service = sub.add_parser(
+        "service",
+        help="run a program at boot under systemd",
+        description="Write a systemd unit that runs PROGRAM.py at boot, restarts it on failure, "
+        "feeds systemd's watchdog from the node's health, and keeps it away from the rest of the "
+        "system. See docs/operations.md.",
+    )
+    actions = service.add_subparsers(dest="service_command", metavar="ACTION", required=True)
+    install = actions.add_parser("install", help="write the unit roost-NAME.service")
+    install.add_argument("program", type=Path, help="the Python file to run")
+    install.add_argument(
+        "--user", default=None, help="the account to run as (default root; better a user of its own)"
+    )
+    install.add_argument("--name", default=None, help="the service's name (default the program's file name)")
+    install.add_argument(
+        "--data-dir", type=Path, default=None, help="the node's data directory (default /var/lib/roost/NAME)"
+    )
+    install.add_argument("--host", default=None, help="address to listen on (default the program's)")
+    install.add_argument("--port", type=int, default=None, help="TCP port (default the program's)")
+    install.add_argument(
+        "--memory-limit-mb",
+        type=float,
+        default=None,
+        help="restart the node cleanly when its resident memory passes this (default: no limit)",
+    )
+    install.add_argument(
+        "--unit-dir", type=Path, default=None, help="where to write it (default /etc/systemd/system)"
+    )
+    install.add_argument("--print", action="store_true", help="print the unit instead of writing it")
+
+    backup = sub.add_parser(
+        "backup",
+        help="copy a node's data directory, consistently, while it runs",
+        description="Write a consistent copy of the data directory into DIR: SQLite databases through "
+        "SQLite's online backup (history.db from the running node over HTTP, since the node holds it "
+        "exclusively), other files as they are. Restore: stop the node, copy the files back.",
+    )
+    backup.add_argument(
+        "dir", type=Path, metavar="DIR", help="where to write the copy (created; must be empty)"
+    )
+    backup.add_argument(
+        "--url", default="http://127.0.0.1:8080", help="the running node (default %(default)s)"
+    )
+    backup.add_argument(
+        "--token", default=os.environ.get("ROOST_TOKEN"), help="an admin token (default $ROOST_TOKEN)"
+    )
+    _add_node_options(backup)
+
+
+def _run_service(args: argparse.Namespace) -> int:
+    from roost import service
+
+    spec = service.ServiceSpec(
+        program=args.program,
+        name=args.name or args.program.stem,
+        user=args.user,
+        data_dir=args.data_dir.resolve() if args.data_dir else None,
+        host=args.host,
+        port=args.port,
+        memory_limit_mb=args.memory_limit_mb,
+    )
+    try:
+        if args.print:
+            sys.stdout.write(service.render_unit(spec))
+            return 0
+        path = service.install(spec, args.unit_dir or service.UNIT_DIR)
+    except (OSError, ValueError) as exc:
+        print(f"roost: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {path}; now:")
+    print(f"  systemctl daemon-reload && systemctl enable --now {spec.unit_name}")
+    print(f"  journalctl -u {spec.unit_name} -f      # its log")
+    return 0
+
+
+def _run_backup(args: argparse.Namespace) -> int:
+    from roost import backup
+
+    data_dir = args.data_dir or app_module.default_data_dir(args.node)
+    try:
+        copied = backup.backup(data_dir, args.dir, args.url, args.token)
+    except backup.BackupError as exc:
+        print(f"roost: {exc}", file=sys.stderr)
+        return 2
+    for name, how in copied:
+        print(f"{name}: {how}")
+    print(f"backup of {data_dir} written to {args.dir}")
+    return 0
 
 
 # -- users and tokens (issue 10) -----------------------------------------------------------
@@ -461,6 +556,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run_device_command(args)
     if args.command in ("user", "token"):
         return _run_auth(args)
+    if args.command == "service":
+        return _run_service(args)
+    if args.command == "backup":
+        return _run_backup(args)
     if args.restart_on_memory_limit and args.memory_limit_mb is None:
         print("roost: --restart-on-memory-limit needs --memory-limit-mb", file=sys.stderr)
         return 2

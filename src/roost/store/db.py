@@ -100,6 +100,16 @@ def connect(path: Path, *, writer: bool) -> sqlite3.Connection:
     return conn
 
 
+def backup_database(source: sqlite3.Connection, target: Path) -> None:
+    """Copy the database of `source` to a new file `target`, consistently, with SQLite's online backup."""
+    dest = sqlite3.connect(target)
+    try:
+        # All pages in one step: the copy is of one moment, whatever writes come after.
+        source.backup(dest)
+    finally:
+        dest.close()
+
+
 # -- migrations ------------------------------------------------------------------
 # Each migration is a numbered function, run once, in its own transaction; the
 # database's `user_version` is the number of the last one applied.

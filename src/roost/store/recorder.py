@@ -20,6 +20,7 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from roost.core.errors import Unavailable, describe_error
@@ -34,14 +35,14 @@ from roost.runtime.consumer import Consumer
 from roost.runtime.hub import Hub
 from roost.runtime.routes import Route
 from roost.runtime.state import Change
-from roost.store.db import HistoryUnavailable, HistoryUnwritable
+from roost.store.db import HistoryUnavailable, HistoryUnwritable, backup_database
 from roost.store.engine import Sample
 from roost.store.query import Series
 from roost.store.retained import Pending, RetainedValues
 from roost.store.routes import history_paths, history_routes
 from roost.store.settings import HistorySettings
 from roost.store.store import DEFAULT_POINTS, HistoryStore, UnknownSeries, normal_path, sample_value
-from roost.store.writer import Append
+from roost.store.writer import Append, Call
 
 log = logging.getLogger(__name__)
 
@@ -472,6 +473,11 @@ class Recorder(Component):
         if isinstance(value, str):
             return parse_instant(value, now, self.hub.tz)
         return float(value)
+
+    async def abackup(self, target: Path) -> None:
+        """Write a consistent copy of the database to `target` with SQLite's online backup. Loop only."""
+        store = self.store
+        await asyncio.wrap_future(store.submit(Call(lambda engine: backup_database(engine.conn, target))))
 
     # -- observability ------------------------------------------------------------
 

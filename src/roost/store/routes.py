@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import shutil
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, Protocol
 
 from aiohttp import web
 
 from roost.core import codec
+from roost.core.caller import Scope
 from roost.core.errors import BadRequest, InvalidValue
 from roost.core.timespec import parse_instant
 from roost.runtime.hub import Hub
@@ -37,6 +42,10 @@ class HistorySource(Protocol):
         """Return each path over `[start, end)`. Loop only."""
         ...
 
+    async def abackup(self, target: Path) -> None:
+        """Write a consistent copy of the database to `target` (SQLite's online backup). Loop only."""
+        ...
+
 
 def history_routes(recorder: HistorySource) -> list[Route]:
     """Return the history routes reading from `recorder` (`read` scope)."""
@@ -60,7 +69,33 @@ def history_routes(recorder: HistorySource) -> list[Route]:
         body = codec.dumps({"series": [s.to_json() for s in series]})
         return web.Response(body=body, content_type="application/json")
 
-    return [Route("GET", "/api/history", get_history)]
+    async def get_backup(request: web.Request) -> web.StreamResponse:
+        # A copy made by the node itself: it holds the database exclusively, so no
+        # other process could read it while it runs. Made in a temporary file, sent, removed.
+        folder = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="roost-backup-"))
+        target = folder / "history.db"
+        try:
+            await recorder.abackup(target)
+            response = web.StreamResponse(
+                headers={
+                    "Content-Type": "application/vnd.sqlite3",
+                    "Content-Disposition": 'attachment; filename="history.db"',
+                    "Content-Length": str(target.stat().st_size),
+                }
+            )
+            await response.prepare(request)
+            with target.open("rb") as f:
+                while chunk := await asyncio.to_thread(f.read, 1 << 18):
+                    await response.write(chunk)
+            await response.write_eof()
+            return response
+        finally:
+            await asyncio.to_thread(shutil.rmtree, folder, True)
+
+    return [
+        Route("GET", "/api/history", get_history),
+        Route("GET", "/api/history/backup", get_backup, scope=Scope.ADMIN, name="history_backup"),
+    ]
 
 
 def _points(text: str | None) -> int:
