@@ -220,3 +220,20 @@ async def test_a_command_call_passes_its_caller_to_the_switch_event(home: Harnes
     event = home.app.devices.events("lamp")[0]
     assert event["cause"] == "caller" and event["detail"]["transport"] == "ws"
     assert event["text"].startswith("by anonymous via ws from 127.0.0.1")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/api/devices/lamp/switch", {"on": True}),
+        ("PATCH", "/api/devices/lamp", {"name": "x"}),
+        ("PUT", "/api/schedules/x", {"week": [[0] * 96] * 7}),
+        ("DELETE", "/api/schedules/mornings", None),
+    ],
+)
+async def test_another_site_is_refused(home: Harness, method: str, path: str, body: Any) -> None:
+    before = home.app.devices.document()
+    async with home.http.request(method, path, json=body, headers={"Origin": "http://evil.example"}) as r:
+        reply = await r.json()
+    assert r.status == 403 and reply["error"]["code"] == "cross_site"
+    assert home.app.devices.document() == before and home.state["devices/lamp/on"] is False
