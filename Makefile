@@ -8,7 +8,7 @@ PORT   ?= 8080
 DEMO_DATA_DIR ?= .demo-data
 LINT_DIRS := src tests bench
 
-.PHONY: demo test lint typecheck pytest bench bench-live bench-consumer bench-devices bench-history bench-page setup system-deps clean page page-watch wheel
+.PHONY: demo test lint typecheck pytest bench bench-mqtt bench-live bench-consumer bench-devices bench-history bench-page setup system-deps clean page page-watch wheel
 
 # The web page: our sources in frontend/, uPlot and esbuild from npm (frontend/package-lock.json),
 # built into package data. Node.js builds it; roost never needs Node.js to run.
@@ -75,6 +75,11 @@ bench-live: $(VENV)/.test
 ## A consumer sleeping 1 s per batch at 1,000 changes/s: live p99 without and with it (~30 s; CONSUMER_ARGS="--rounds 4")
 bench-consumer: $(VENV)/.test
 	$(BIN)/python bench/slow_consumer.py $(CONSUMER_ARGS)
+
+## MQTT bridge through a local Mosquitto: CPU, capacity, p99, a 10 s broker outage (MQTT_ARGS="--full" for 5 min)
+bench-mqtt: $(VENV)/.test
+	scripts/system-deps.sh test
+	$(BIN)/python bench/mqtt.py $(MQTT_ARGS)
 
 ## History: ingest, bytes per sample, year chart, bytes written per hour (a few minutes)
 bench-history: $(VENV)/.test
