@@ -612,6 +612,8 @@ async def test_day_and_year_charts_pass_axe_and_are_saved_for_review(
             await shot(page, f"charts-day-{name}-{scheme}")
             # A day a year ago: the burner was not recorded then. Its legend says so instead of staying blank.
             await page.click('.seg[data-range="1y"]')
+            # Pan only once the year is drawn: a click during its fetch would replace that fetch.
+            await expect(view).to_have_attribute("data-rendered", "3", timeout=WAIT_MS)
             await page.click('button[aria-label="Earlier"]')
             await expect(view).to_have_attribute("data-rendered", "4", timeout=WAIT_MS)
             await expect(page.locator('.empty-series[data-path="boiler/burner"]')).to_contain_text(
