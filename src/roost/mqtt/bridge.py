@@ -32,7 +32,13 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from roost.core import codec
 from roost.core.caller import Caller
-from roost.core.errors import InvalidArguments, PayloadTooLarge, RoostError, UnknownCommand
+from roost.core.errors import (
+    InvalidArguments,
+    PayloadTooLarge,
+    RoostError,
+    TooManyRequests,
+    UnknownCommand,
+)
 from roost.core.meta import MetaRule
 from roost.core.metrics import Metric
 from roost.core.paths import compile_pattern, matches_any
@@ -446,7 +452,7 @@ class MqttBridge(Component):
             args = codec.loads(payload) if payload.strip() else {}
             if not isinstance(args, dict):
                 raise InvalidArguments("arguments must be a JSON object")
-            result = await self.hub.commands.acall(command, args, self.caller)
+            result = await self._call(command, args)
             reply: Any = {"result": result}
             outcome = "ok"
         except RoostError as exc:
@@ -456,6 +462,16 @@ class MqttBridge(Component):
             reply, outcome = RoostError("internal error").to_json(), "internal"
         self.commands[outcome] = self.commands.get(outcome, 0) + 1
         self._reply(command, codec.dumps(reply), properties)
+
+    async def _call(self, command: str, args: dict[str, Any]) -> Any:
+        # QoS 1 commands queued while the node was away arrive all at once: one refused
+        # for too many calls in flight waits its turn rather than being lost.
+        for _ in range(200):
+            try:
+                return await self.hub.commands.acall(command, args, self.caller)
+            except TooManyRequests:
+                await asyncio.sleep(0.05)
+        return await self.hub.commands.acall(command, args, self.caller)
 
     def _answer(self, command: str, error: RoostError, properties: Any) -> None:
         self.commands[error.code] = self.commands.get(error.code, 0) + 1
