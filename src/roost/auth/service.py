@@ -137,7 +137,8 @@ class Auth(Component):
     def health(self) -> dict[str, Any]:
         """Return the mode, counts of users, tokens and sessions."""
         return {
-            "ok": self.unavailable is None,
+            # Read-only auth.db still serves users and tokens: only a locked node is failing.
+            "ok": not (self.unavailable is not None and self._locked),
             "error": self.unavailable,
             "required": self.required,
             "users": len(self._users),
