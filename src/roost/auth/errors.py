@@ -2,18 +2,19 @@
 
 RoostError
 ├── Unauthenticated (401 unauthenticated)   no valid credentials where they are needed
-├── Forbidden (403 forbidden)               credentials too weak for what was asked
+├── Forbidden (403 forbidden, core.errors) credentials too weak for what was asked
 │   ├── CrossSite (403 cross_site)          another web site asked (Origin, Sec-Fetch-Site)
-│   └── CsrfFailed (403 csrf_failed)        a session's unsafe request without its CSRF token
-├── LoginThrottled (429 login_throttled)    too many failed logins; `retry_after_s` says when
-└── SetupRefused (403 setup_refused)        wrong, used or absent set-up code
+│   ├── CsrfFailed (403 csrf_failed)        a session's unsafe request without its CSRF token
+│   ├── HostRefused (403 host_refused)      an open node asked by a non-loopback Host (DNS rebinding)
+│   └── SetupRefused (403 setup_refused)    wrong, used or absent set-up code
+└── LoginThrottled (429 login_throttled)    too many failed logins; `retry_after_s` says when
 """
 
 from __future__ import annotations
 
 import math
 
-from roost.core.errors import RoostError
+from roost.core.errors import Forbidden, RoostError
 
 
 class Unauthenticated(RoostError):
@@ -21,22 +22,22 @@ class Unauthenticated(RoostError):
     code = "unauthenticated"
 
 
-class CrossSite(RoostError):
+class CrossSite(Forbidden):
     status = 403
     code = "cross_site"
 
 
-class CsrfFailed(RoostError):
+class CsrfFailed(Forbidden):
     status = 403
     code = "csrf_failed"
 
 
-class HostRefused(RoostError):
+class HostRefused(Forbidden):
     status = 403
     code = "host_refused"
 
 
-class SetupRefused(RoostError):
+class SetupRefused(Forbidden):
     status = 403
     code = "setup_refused"
 
