@@ -1090,6 +1090,12 @@ class Devices(Component):
         )
         self.hub.set_meta(f"{base}/power_w", kind="power", unit="W", label=f"{label} power")
         self.hub.set_meta(f"{base}/energy_kwh", kind="energy", unit="kWh", label=f"{label} energy")
+        # The page lists these under one "Devices" group: a bare "Online" or "Status" there
+        # does not say whose it is.
+        self.hub.set_meta(f"{base}/energy_today_kwh", label=f"{label} today")
+        self.hub.set_meta(f"{base}/online", label=f"{label} online")
+        self.hub.set_meta(f"{base}/error", label=f"{label}: last switch failed")
+        self.hub.set_meta(f"{base}/note", label=f"{label} status")
         if not dev.settings.record:
             self.hub.set_meta(f"{base}/*", record=False)
         self.hub.state.update(base, {"always_on": dev.settings.always_on, "online": dev.online, "error": ""})
