@@ -53,9 +53,11 @@ async def test_backlog_coalesces_per_path_then_catches_up(start_live, probes) ->
     app = await start_live(**TIGHT)
     slow = await probes.raw_ws(app, rcvbuf=65_536)
     await fill_until_lagging(app)
-    for n in range(10):  # in separate batches: only the client's backlog can merge them
+    for n in range(10):
         app.state["counter"] = n
-        await asyncio.sleep(0.03)
+        # Each write in its own batch, so only the client's backlog can merge them: wait
+        # until the live hub has taken this one (not a fixed sleep, which a loaded machine outruns).
+        await eventually(lambda: app.live._consumer.last_seq >= app.state.seq)
     await eventually(lambda: app.live.counters.coalesced_client >= 9)
     # Reading again, the client gets what was waiting and ends up with the current state.
     await slow.until_seq(app.state.seq)
