@@ -255,14 +255,18 @@ def _run_backup(args: argparse.Namespace) -> int:
 # -- users and tokens (issue 10) -----------------------------------------------------------
 
 
-def _add_node_options(parser: argparse.ArgumentParser) -> None:
+def _add_node_options(parser: argparse.ArgumentParser, *, name_alias: bool = True) -> None:
+    """Add --data-dir and --node (also spelled --name where the command has no --name of its own)."""
     parser.add_argument(
         "--data-dir",
         type=Path,
         default=None,
-        help="the node's data directory (default $ROOST_DATA_DIR or ~/.local/share/roost/NAME)",
+        help="the node's data directory (default $ROOST_DATA_DIR or ~/.local/share/roost/NODE)",
     )
-    parser.add_argument("--node", default="roost", help="the node's name, for the default data directory")
+    flags = ("--node", "--name") if name_alias else ("--node",)
+    parser.add_argument(
+        *flags, dest="node", default="roost", help="the node's name, for the default data directory"
+    )
 
 
 def _add_auth_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -292,7 +296,7 @@ def _add_auth_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     remove = actions.add_parser("remove", help="remove a user and end their sessions")
     remove.add_argument("name")
     for action in actions.choices.values():
-        _add_node_options(action)
+        _add_node_options(action, name_alias=False)  # `roost user add NAME` names a user
 
     token = sub.add_parser(
         "token",
@@ -309,7 +313,7 @@ def _add_auth_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     revoke = tactions.add_parser("revoke", help="revoke a token by id or name")
     revoke.add_argument("token", metavar="ID_OR_NAME")
     for action in tactions.choices.values():
-        _add_node_options(action)
+        _add_node_options(action, name_alias=False)  # `token create --name` names the token
 
 
 def _run_auth(args: argparse.Namespace) -> int:
@@ -395,13 +399,7 @@ def _add_history_commands(sub: argparse._SubParsersAction[argparse.ArgumentParse
     exp.add_argument("--epoch", action="store_true", help="timestamps as epoch seconds, not ISO 8601")
     exp.add_argument("-o", "--output", type=Path, default=None, help="write to this file")
     for action in (imp, exp):
-        action.add_argument(
-            "--data-dir",
-            type=Path,
-            default=None,
-            help="the node's data directory (default $ROOST_DATA_DIR or ~/.local/share/roost/NAME)",
-        )
-        action.add_argument("--name", default="roost", help="the node's name, for the default data directory")
+        _add_node_options(action)
         action.add_argument(
             "--timezone",
             default=None,
@@ -412,7 +410,7 @@ def _add_history_commands(sub: argparse._SubParsersAction[argparse.ArgumentParse
 def _run_history(args: argparse.Namespace) -> int:
     from roost.store import tool
 
-    data_dir = args.data_dir or app_module.default_data_dir(args.name)
+    data_dir = args.data_dir or app_module.default_data_dir(args.node)
     if args.history_command == "import":
         return tool.import_files(data_dir, args.files, args.timezone)
     if args.output is None:
@@ -441,16 +439,6 @@ def _run_history(args: argparse.Namespace) -> int:
 # -- devices (issue 11): settings as JSON, and Plugwise-2-py's configuration ----------
 
 
-def _data_dir_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--data-dir",
-        type=Path,
-        default=None,
-        help="the node's data directory (default $ROOST_DATA_DIR or ~/.local/share/roost/NAME)",
-    )
-    parser.add_argument("--name", default="roost", help="the node's name, for the default data directory")
-
-
 def _add_device_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     config = sub.add_parser(
         "config",
@@ -470,7 +458,7 @@ def _add_device_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
     imp.add_argument("file", type=Path, metavar="FILE.json")
     imp.add_argument("--replace", action="store_true", help="replace the settings instead of merging")
     for action in (exp, imp):
-        _data_dir_options(action)
+        _add_node_options(action)
 
     imports = sub.add_parser(
         "import",
@@ -496,14 +484,14 @@ def _add_device_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
     plugwise.add_argument(
         "--timezone", default=None, help="zone of the logs' local times (default: the system's)"
     )
-    _data_dir_options(plugwise)
+    _add_node_options(plugwise)
 
 
 def _run_device_command(args: argparse.Namespace) -> int:
     from roost.core.errors import RoostError
     from roost.devices import config
 
-    data_dir = args.data_dir or app_module.default_data_dir(args.name)
+    data_dir = args.data_dir or app_module.default_data_dir(args.node)
     try:
         if args.command == "config" and args.config_command == "export":
             text = json.dumps(config.export_config(data_dir), indent=1, sort_keys=True) + "\n"
