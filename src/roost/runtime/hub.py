@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from roost.core.errors import describe_error
-from roost.core.meta import MetaRule, PathMeta, make_rule, resolve_meta
+from roost.core.meta import MetaIndex, MetaRule, PathMeta, make_rule
 from roost.core.metrics import Metric
 from roost.runtime.clock import Clock
 from roost.runtime.commands import CommandRegistry
@@ -66,28 +66,35 @@ class Hub:
         self.stopping = threading.Event()
         self.started_at: float | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
-        self._meta_rules: tuple[MetaRule, ...] = ()
+        self._meta = MetaIndex()
+        self._meta_lock = threading.Lock()
         self._meta_cache: dict[str, PathMeta] = {}
 
     # -- metadata ------------------------------------------------------------
 
     def set_meta(self, pattern: str, **fields: Any) -> None:
         """Declare metadata for a path or pattern; later declarations win over earlier ones."""
-        self._meta_rules = (*self._meta_rules, make_rule(pattern, **fields))
-        self._meta_cache = {}
+        rule = make_rule(pattern, **fields)
+        with self._meta_lock:
+            path = self._meta.add(rule)
+            # A plain path changes its own metadata only: renaming a device keeps the rest cached.
+            if path is None:
+                self._meta_cache = {}
+            else:
+                self._meta_cache.pop(path, None)
 
     def meta(self, path: str) -> PathMeta:
         """Return the metadata that applies to `path`."""
         cached = self._meta_cache.get(path)
         if cached is None:
-            cached = resolve_meta(self._meta_rules, path)
+            cached = self._meta.resolve(path)
             if len(self._meta_cache) < 100_000:
                 self._meta_cache[path] = cached
         return cached
 
     def meta_rules(self) -> tuple[MetaRule, ...]:
         """Return every declared rule in order."""
-        return self._meta_rules
+        return self._meta.rules
 
     # -- components ----------------------------------------------------------
 
