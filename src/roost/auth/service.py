@@ -151,12 +151,13 @@ class Auth(Component):
 
     @property
     def required(self) -> bool:
-        """Whether requests need credentials: always once a user exists, or off loopback."""
+        """Whether requests need credentials: once a user exists, off loopback, or behind a proxy."""
         if self.unavailable is not None and self._locked:
             return True  # nobody knows who may do what
         if self.settings.require is not None:
             return self.settings.require
-        return bool(self._users) or not is_loopback_name(self.bind_host)
+        # A proxy on this machine forwards other machines' requests: loopback is no longer "local".
+        return bool(self._users) or not is_loopback_name(self.bind_host) or bool(self.trusted)
 
     @property
     def setup_needed(self) -> bool:
