@@ -21,14 +21,19 @@ PROGRAM = """
 """
 
 
-def get(url: str, **headers: str) -> tuple[int, dict]:
-    request = urllib.request.Request(url, headers=headers)
+def call(url: str, body: object = None, **headers: str) -> tuple[int, dict]:
+    """GET `url`, or POST `body` as JSON; return the status and the JSON reply."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json", **headers})
     try:
         with urllib.request.urlopen(request, timeout=10) as reply:
             return reply.status, json.loads(reply.read())
     except urllib.error.HTTPError as exc:
         with exc:
             return exc.code, json.loads(exc.read())
+
+
+get = call
 
 
 def serve(roost_process, tmp_path: Path, *options: str) -> RoostProcess:
@@ -64,17 +69,8 @@ def test_behind_a_trusted_proxy_a_token_reads_and_the_audit_sees_the_client(roos
     # The node picks up a token made from the command line within a tick.
     eventually(lambda: get(f"{node.url}/api/state/hall/temperature", **auth) == (200, 20.5))
     # A failed sign-in through the proxy is audited with the client's address, not the proxy's.
-    login = urllib.request.Request(
-        f"{node.url}/api/login",
-        data=json.dumps({"name": "mallory", "password": "guess"}).encode(),
-        headers={"Content-Type": "application/json", "X-Forwarded-For": "192.168.1.50"},
-        method="POST",
-    )
-    try:
-        urllib.request.urlopen(login, timeout=10).close()
-    except urllib.error.HTTPError as exc:
-        exc.close()
-        assert exc.code == 401
+    login = {"name": "mallory", "password": "guess"}
+    assert call(f"{node.url}/api/login", login, **{"X-Forwarded-For": "192.168.1.50"})[0] == 401
     status, audit = get(f"{node.url}/api/audit", **auth)
     assert status == 200, audit
     addresses = {entry.get("address") for entry in audit["entries"]}
