@@ -211,7 +211,13 @@ class App:
 
         # Devices: switches and plugs with schedules, a standby killer and overrides (/api/devices).
         self.devices = self.hub.add_component(
-            Devices(self.hub, latitude=latitude, longitude=longitude, history=self._history_values)
+            Devices(
+                self.hub,
+                latitude=latitude,
+                longitude=longitude,
+                history=self._history_values,
+                buckets=self._history_buckets,
+            )
         )
 
         self._stop_requested: asyncio.Event | None = None
@@ -280,6 +286,18 @@ class App:
             return []
         series = self.history.query(path, start, end, points=100_000, resolution="raw")
         return list(series[0].mean) if series else []
+
+    def _history_buckets(
+        self, path: str, start: float, end: float, resolution: str
+    ) -> list[tuple[float, float, float]] | None:
+        # The device view's energy bars: a counter's (start, min, max) per hour or day; None: no history.
+        if self.history is None:
+            return None
+        series = self.history.query(path, start, end, points=100_000, resolution=resolution)
+        if not series:
+            return []
+        s = series[0]
+        return list(zip(s.t, s.min, s.max, strict=True))
 
     def every(
         self, interval_s: float, *, name: str | None = None, immediately: bool = True

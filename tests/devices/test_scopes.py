@@ -82,3 +82,17 @@ async def test_the_switch_event_names_the_principal(node: tuple[App, str]) -> No
     event = app.devices.events("lamp")[0]
     assert event["detail"] | {"principal": "tester", "scope": "control"} == event["detail"]
     assert event["text"].startswith("by tester via http")
+
+
+async def test_adding_and_removing_need_admin(node: tuple[App, str]) -> None:
+    app, url = node
+    body = {"name": "Hall light", "driver": {"type": "simulated"}}
+    for scope in ("read", "control"):
+        status, reply = await call(url, "POST", "/api/devices", scope, body)
+        assert status == 403 and reply["error"]["code"] == "forbidden"
+    assert app.devices.ids() == ["fridge", "lamp", "tv"]
+    assert (await call(url, "GET", "/api/devices/drivers", "read"))[0] == 200
+    assert (await call(url, "POST", "/api/devices", "admin", body))[0] == 201
+    status, _ = await call(url, "DELETE", "/api/devices/hall-light", "control")
+    assert status == 403 and "hall-light" in app.devices.ids()
+    assert (await call(url, "DELETE", "/api/devices/hall-light", "admin"))[0] == 204

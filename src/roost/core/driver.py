@@ -18,13 +18,15 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 __all__ = [
     "AsyncDriver",
     "Clocked",
+    "Closing",
     "Described",
     "Driver",
+    "DriverField",
     "Push",
     "Pushing",
     "Reading",
@@ -85,6 +87,15 @@ class Pushing(Protocol):
 
 
 @runtime_checkable
+class Closing(Protocol):
+    """A driver that holds something to let go of (a subscription) when its device is removed."""
+
+    def close(self) -> None:
+        """Let go of it; called on the loop, so quick and non-blocking."""
+        ...
+
+
+@runtime_checkable
 class Described(Protocol):
     """A driver that can say how to build it again (for export and the settings file)."""
 
@@ -110,3 +121,24 @@ def is_async(driver: Driver) -> bool:
 def spec_of(driver: Driver) -> dict[str, Any]:
     """Return the driver's spec, or `{"type": "program"}` for one only a program can build."""
     return driver.spec() if isinstance(driver, Described) else {"type": "program"}
+
+
+@dataclass(frozen=True, slots=True)
+class DriverField:
+    """One field of a driver type's JSON spec, as the page's "add device" form offers it."""
+
+    name: str
+    kind: Literal["number", "string", "boolean"]
+    doc: str = ""
+    required: bool = False
+    default: Any = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the field as JSON."""
+        return {
+            "name": self.name,
+            "type": self.kind,
+            "doc": self.doc,
+            "required": self.required,
+            "default": self.default,
+        }

@@ -24,6 +24,8 @@ from roost.runtime.threads import DaemonPool
 
 # Reads `(path, start, end)` -> the values history holds, oldest first (blocking).
 HistoryReader = Callable[[str, float, float], Sequence[float]]
+# Reads `(path, start, end, "1h" | "1d")` -> `(bucket start, min, max)` per bucket; None: no history.
+BucketReader = Callable[[str, float, float, str], Sequence[tuple[float, float, float]] | None]
 
 
 class UnknownDevice(NotFound):
@@ -67,6 +69,7 @@ class DeviceRecord:
     error: str = ""
     switching: int = 0
     generation: int = 0  # counts finished switches: a reading taken before one is stale
+    removed: bool = False  # deleted: late readings and switch results must not bring it back
     lock: asyncio.Lock | None = None
     events: deque[SwitchEvent] = field(default_factory=lambda: deque(maxlen=200))
 
@@ -86,11 +89,13 @@ class DeviceBase:
         longitude: float | None = None,
         poll_s: float = 10.0,
         history: HistoryReader | None = None,
+        buckets: BucketReader | None = None,
         events_per_device: int = 200,
     ) -> None:
         self.hub = hub
         self.poll_s = poll_s
         self.history = history
+        self.buckets = buckets
         self.events_per_device = events_per_device
         self.sun = SunDays(latitude, longitude, hub.tz)
         self.has_place = latitude is not None and longitude is not None
@@ -105,6 +110,7 @@ class DeviceBase:
         self._save_task: asyncio.Task[None] | None = None
         self._dirty = False
         self._pending_events: list[dict[str, Any]] = []
+        self._purge: set[str] = set()  # removed devices whose stored events are to go
         self._day_end = 0.0
         self._inflight = 0  # driver calls under way (and not yet timed out)
         self._planned = float("inf")  # when the schedule loop wakes next

@@ -15,22 +15,43 @@ Each device publishes `devices/{id}/on` (the confirmed state), `power_w`,
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
 from roost.core.caller import PROGRAM, Caller
-from roost.core.errors import Conflict, InvalidArguments
+from roost.core.errors import Conflict, InvalidArguments, InvalidValue
 from roost.core.weekgrid import is_on
 from roost.core.weekplan import Schedule, next_change, parse_schedule, value_at
 from roost.devices.base import DeviceRecord
-from roost.devices.driver import Clocked, Driver, Pushing, is_async
-from roost.devices.model import DeviceSettings, Override, apply_settings, check_id
+from roost.devices.driver import (
+    Clocked,
+    Closing,
+    Driver,
+    Pushing,
+    build_driver,
+    check_spec,
+    driver_types,
+    is_async,
+)
+from roost.devices.model import (
+    EDITABLE,
+    RESERVED_IDS,
+    DeviceSettings,
+    Override,
+    apply_settings,
+    check_id,
+    slugify,
+)
 from roost.devices.routes import device_routes, openapi_paths
 from roost.devices.scheduling import Scheduling
 from roost.devices.storage import load_document
 from roost.runtime.component import Component
 from roost.runtime.routes import Route
+
+log = logging.getLogger(__name__)
 
 
 class Devices(Scheduling, Component):
@@ -54,6 +75,100 @@ class Devices(Scheduling, Component):
         self._devices[device_id] = DeviceRecord(values, driver, is_async(driver), "program")
         self._add_command()
         return values
+
+    async def create(self, body: Mapping[str, Any], caller: Caller = PROGRAM) -> dict[str, Any]:
+        """Add a device from its JSON form (`POST /api/devices`); it persists and runs at once. Loop only.
+
+        `body` holds `driver` (a spec such as `{"type": "simulated"}`), `name` and
+        the other settings, and optionally an `id` (else a slug of the name, made
+        unique). Raises InvalidArguments naming the bad field, Conflict for a taken id.
+        """
+        if not isinstance(body, Mapping):
+            raise InvalidArguments("a device is a JSON object: name, driver and settings")
+        fields = ("id", "driver", *EDITABLE)
+        for key in body:
+            if key not in fields:
+                raise InvalidArguments(f"{key!r} is not a field of a device: {', '.join(fields)}", key)
+        settings = {k: v for k, v in body.items() if k in EDITABLE}
+        if "schedule" in settings and "schedule_enabled" not in settings:
+            settings["schedule_enabled"] = bool(settings["schedule"])
+        values = apply_settings(DeviceSettings("new"), settings)
+        if "id" in body:
+            try:
+                device_id = check_id(body["id"])
+            except InvalidValue as exc:
+                raise InvalidArguments(exc.message, "id") from None
+            if device_id in self._devices:
+                raise Conflict(f"a device with id {device_id!r} exists already", id=device_id)
+        elif values.name:
+            device_id = self._free_id(slugify(values.name))
+        else:
+            raise InvalidArguments("a device needs a name (or an id)", "name")
+        if values.schedule and values.schedule not in self._schedules:
+            raise InvalidArguments(f"no schedule named {values.schedule!r}", "schedule")
+        if "driver" not in body:
+            raise InvalidArguments('say which driver, such as "driver": {"type": "simulated"}', "driver")
+        try:
+            check_spec(body["driver"])
+            driver = build_driver(body["driver"])
+        except InvalidValue as exc:
+            field = exc.details.get("field")
+            # The field of the spec, when it is one: the page marks that input.
+            raise InvalidArguments(exc.message, f"driver.{field}" if field else "driver") from None
+        dev = DeviceRecord(replace(values, id=device_id), driver, is_async(driver), "config", set(EDITABLE))
+        dev.killer.hold_s, dev.killer.grace_s = values.standby_hold_s, values.start_grace_s
+        dev.events = deque(maxlen=self.events_per_device)
+        self._devices[device_id] = dev
+        self._attach(asyncio.get_running_loop(), dev)
+        self._add_command()
+        self._save_soon()
+        await self._read(dev)
+        now = self.hub.clock.time()
+        if values.always_on and dev.on is not True:
+            self._spawn_switch(dev, True, "always_on", {}, "always on: added by " + caller.describe())
+        self.tick(now)
+        self._poke()
+        self._publish_note(dev)
+        await self.flush()
+        return self.describe(device_id)
+
+    def _free_id(self, slug: str) -> str:
+        found, n = slug, 1
+        while found in self._devices or found in RESERVED_IDS:
+            n += 1
+            found = f"{slug[: 64 - len(str(n)) - 1]}-{n}"
+        return found
+
+    async def remove(self, device_id: str, caller: Caller = PROGRAM) -> None:
+        """Remove a device added in the page, with its settings, events and state. Loop only.
+
+        Raises Conflict for a device the program declares: it would come back at the next start.
+        """
+        dev = self._device(device_id)
+        if dev.source == "program":
+            raise Conflict(
+                f"{dev.settings.label} is declared in the program; remove it there (the page can only "
+                "remove devices added in the page or imported)",
+                id=dev.id,
+            )
+        dev.removed = True
+        del self._devices[device_id]
+        if isinstance(dev.driver, Closing):
+            try:
+                dev.driver.close()
+            except Exception:
+                log.exception("device %s: closing its driver failed", device_id)
+        base = f"devices/{device_id}"
+        if base in self.hub.state:
+            del self.hub.state[base]
+        self._purge.add(device_id)
+        self._save_soon()
+        await self.flush()
+        log.info("device %s removed by %s", device_id, caller.describe())
+
+    def drivers(self) -> list[dict[str, Any]]:
+        """Return the driver types this node can build, with the fields their spec takes."""
+        return [t.to_json() for t in driver_types()]
 
     def _add_command(self) -> None:
         # Only a node with devices has the command: a raspend program's /cmds stays its own.
@@ -79,11 +194,7 @@ class Devices(Scheduling, Component):
         await asyncio.to_thread(self._load_events)
         loop = asyncio.get_running_loop()
         for dev in self._devices.values():
-            if isinstance(dev.driver, Clocked):
-                dev.driver.use_clock(self.hub.clock.time)
-            if isinstance(dev.driver, Pushing):
-                dev.driver.attach(self._pusher(loop, dev))
-            self._declare(dev)
+            self._attach(loop, dev)
         self.started = True
         # A fake clock (tests, roost.testing) waits for driver calls before it moves on.
         watch = getattr(self.hub.clock, "watch", None)
@@ -92,6 +203,13 @@ class Devices(Scheduling, Component):
         self._loops = [
             asyncio.create_task(self._startup(), name="devices-startup"),
         ]
+
+    def _attach(self, loop: asyncio.AbstractEventLoop, dev: DeviceRecord) -> None:
+        if isinstance(dev.driver, Clocked):
+            dev.driver.use_clock(self.hub.clock.time)
+        if isinstance(dev.driver, Pushing):
+            dev.driver.attach(self._pusher(loop, dev))
+        self._declare(dev)
 
     async def stop(self) -> None:
         """Stop the loops, let switches finish, and write what is unsaved. Loop only."""
@@ -144,7 +262,7 @@ class Devices(Scheduling, Component):
         self._flush_now.set()
         while self._save_task is not None and not self._save_task.done():
             await self._save_task
-        if self._dirty or self._pending_events:
+        if self._dirty or self._pending_events or self._purge:
             await self._write()
         self._flush_now.clear()
 

@@ -13,6 +13,7 @@ from roost.core.weekplan import NAME_RE
 
 CATEGORIES = ("light", "media", "kitchen", "heating", "solar", "other")
 ID_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+RESERVED_IDS = frozenset({"drivers"})  # /api/devices/drivers lists the driver types
 MAX_HOLD_S = 7 * 86400
 
 Cause = Literal["schedule", "standby_killer", "override_expired", "always_on", "caller", "restart"]
@@ -24,6 +25,8 @@ def check_id(device_id: Any) -> str:
         raise InvalidValue(
             f"a device id is a slug of a-z, 0-9, _ and - (up to 64), not {device_id!r}", id=device_id
         )
+    if device_id in RESERVED_IDS:
+        raise InvalidValue(f"{device_id!r} is reserved; choose another id", id=device_id)
     return device_id
 
 

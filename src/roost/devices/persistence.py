@@ -115,20 +115,26 @@ class Persistence(DeviceBase):
         # a run of switches) into one write; the file is never more than this behind.
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._flush_now.wait(), SAVE_DELAY_S)
-        while self._dirty or self._pending_events:
+        while self._dirty or self._pending_events or self._purge:
             self._dirty = False
             snapshot = self._snapshot()
             events, self._pending_events = self._pending_events, []
+            purge, self._purge = self._purge, set()
             try:
                 # Turning 500 devices into JSON takes milliseconds: not on the loop.
-                await asyncio.to_thread(self._write_files, snapshot, events)
+                await asyncio.to_thread(self._write_files, snapshot, events, purge)
             except OSError:
                 log.exception("saving device settings to %s failed", self.settings_path)
                 return
 
-    def _write_files(self, snapshot: _Snapshot, events: list[dict[str, Any]]) -> None:
+    def _write_files(self, snapshot: _Snapshot, events: list[dict[str, Any]], purge: set[str]) -> None:
         save_document(self.settings_path, _build_document(snapshot))
-        EventLog(self.events_path, self.events_per_device).append(events)
+        log_ = EventLog(self.events_path, self.events_per_device)
+        if purge:
+            # A removed device's events go with it: a new device given its id starts with none.
+            log_.compact(e for e in log_.read() if e.get("device") not in purge)
+            events = [e for e in events if e.get("device") not in purge]
+        log_.append(events)
 
 
 @dataclass(frozen=True, slots=True)

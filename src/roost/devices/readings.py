@@ -64,6 +64,8 @@ class Readings(Switching):
 
     def _on_reading(self, dev: DeviceRecord, reading: Reading) -> None:
         """Take one reading: publish it, count energy, and let the standby killer look. Loop only."""
+        if dev.removed:
+            return
         self.readings += 1
         now = self.hub.clock.time()
         values: dict[str, Any] = {}

@@ -1,20 +1,22 @@
-"""HTTP routes of the devices component: devices, switching, events, preview, schedules."""
+"""HTTP routes of the devices component: devices (add, edit, remove), switching, events, energy, schedules."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from aiohttp import web
 
 from roost.core import codec
 from roost.core.caller import Caller, Scope
-from roost.core.errors import BadRequest, InvalidArguments, InvalidValue
+from roost.core.errors import BadRequest, InvalidArguments, InvalidValue, PayloadTooLarge
 from roost.runtime.routes import Route, caller_of
 
 READ_TIMEOUT_S = 10.0
 MAX_PREVIEW_HOURS = 168
+MAX_DEVICE_BODY_BYTES = 16 * 1024  # a device's settings and driver spec fit many times over
+MAX_ENERGY_BUCKETS = {"day": 366, "month": 120}
 
 
 class DeviceApi(Protocol):
@@ -32,18 +34,26 @@ class DeviceApi(Protocol):
     async def switch(self, device_id: str, on: bool, hold: Any, caller: Caller) -> dict[str, Any]: ...
     async def put_schedule(self, name: str, body: Any) -> dict[str, Any]: ...
     async def delete_schedule(self, name: str) -> None: ...
+    async def create(self, body: Mapping[str, Any], caller: Caller) -> dict[str, Any]: ...
+    async def remove(self, device_id: str, caller: Caller) -> None: ...
+    def drivers(self) -> list[dict[str, Any]]: ...
+    async def energy(self, device_id: str, by: Literal["day", "month"], count: int) -> dict[str, Any]: ...
 
 
 def _reply(value: Any, status: int = 200) -> web.Response:
     return web.Response(body=codec.dumps(value), status=status, content_type="application/json")
 
 
-async def _body(request: web.Request) -> dict[str, Any]:
+async def _body(request: web.Request, max_bytes: int | None = None) -> dict[str, Any]:
+    if max_bytes is not None and (request.content_length or 0) > max_bytes:
+        raise PayloadTooLarge(f"the body is larger than {max_bytes} bytes")
     try:
         async with asyncio.timeout(READ_TIMEOUT_S):
             raw = await request.read()
     except TimeoutError:
         raise BadRequest(f"request body not received within {READ_TIMEOUT_S:g} s") from None
+    if max_bytes is not None and len(raw) > max_bytes:
+        raise PayloadTooLarge(f"the body is larger than {max_bytes} bytes")
     if not raw.strip():
         raise BadRequest("the body must be a JSON object")
     parsed = codec.loads(raw)
@@ -70,6 +80,25 @@ def device_routes(devices: DeviceApi) -> list[Route]:
 
     async def list_devices(request: web.Request) -> web.Response:
         return _reply({"devices": devices.describe_all()})
+
+    async def create_device(request: web.Request) -> web.Response:
+        body = await _body(request, MAX_DEVICE_BODY_BYTES)
+        return _reply(await devices.create(body, caller_of(request)), 201)
+
+    async def delete_device(request: web.Request) -> web.Response:
+        await devices.remove(request.match_info["id"], caller_of(request))
+        return web.Response(status=204)
+
+    async def list_drivers(request: web.Request) -> web.Response:
+        return _reply({"drivers": devices.drivers()})
+
+    async def device_energy(request: web.Request) -> web.Response:
+        by = request.query.get("by", "day")
+        if by not in ("day", "month"):
+            raise InvalidValue(f"by must be day or month, not {by!r}", parameter="by")
+        count = int(_number(request, "count", 0, 0, MAX_ENERGY_BUCKETS[by]))
+        unit: Literal["day", "month"] = "day" if by == "day" else "month"
+        return _reply(await devices.energy(request.match_info["id"], unit, count))
 
     async def get_device(request: web.Request) -> web.Response:
         return _reply(devices.describe(request.match_info["id"]))
@@ -117,7 +146,12 @@ def device_routes(devices: DeviceApi) -> list[Route]:
 
     return [
         Route("GET", "/api/devices", list_devices, Scope.READ, "devices.list"),
+        Route("POST", "/api/devices", create_device, Scope.ADMIN, "devices.create"),
+        # Before /api/devices/{id}, which would take it ("drivers" is a reserved id).
+        Route("GET", "/api/devices/drivers", list_drivers, Scope.READ, "devices.drivers"),
         Route("GET", "/api/devices/{id}", get_device, Scope.READ, "devices.get"),
+        Route("DELETE", "/api/devices/{id}", delete_device, Scope.ADMIN, "devices.delete"),
+        Route("GET", "/api/devices/{id}/energy", device_energy, Scope.READ, "devices.energy"),
         Route("PATCH", "/api/devices/{id}", patch_device, Scope.ADMIN, "devices.patch"),
         Route("POST", "/api/devices/{id}/switch", switch, Scope.CONTROL, "devices.switch"),
         Route("GET", "/api/devices/{id}/events", events, Scope.READ, "devices.events"),
@@ -182,6 +216,71 @@ _SCHEDULE = {
 }
 
 
+_SETTINGS = {
+    "name": {"type": "string", "maxLength": 80},
+    "location": {"type": "string", "maxLength": 80},
+    "category": {"enum": ["light", "media", "kitchen", "heating", "solar", "other"]},
+    "always_on": {"type": "boolean"},
+    "production": {"type": "boolean"},
+    "record": {"type": "boolean"},
+    "schedule": {"type": "string"},
+    "schedule_enabled": {"type": "boolean"},
+    "standby_hold_s": {"type": "number", "minimum": 0, "maximum": 86400},
+    "start_grace_s": {"type": "number", "minimum": 0, "maximum": 86400},
+    "confirm_timeout_s": {"type": "number", "minimum": 0.1, "maximum": 120},
+}
+_NEW_DEVICE = {
+    "type": "object",
+    "required": ["driver"],
+    "additionalProperties": False,
+    "description": 'e.g. {"name": "Desk lamp", "category": "light", '
+    '"driver": {"type": "simulated", "on_w": 9}}; a name or an id is needed; '
+    "a bad field answers 422 naming it (driver.FIELD for a field of the spec)",
+    "properties": {
+        "id": {
+            "type": "string",
+            "pattern": "^[a-z0-9][a-z0-9_-]{0,63}$",
+            "description": "default: made from the name",
+        },
+        "driver": {
+            "type": "object",
+            "required": ["type"],
+            "description": "a driver spec: its type and the fields GET /api/devices/drivers lists for it",
+            "properties": {"type": {"type": "string"}},
+        },
+        **_SETTINGS,
+    },
+}
+_DRIVERS = {
+    "type": "object",
+    "properties": {
+        "drivers": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "type": {"type": "string"},
+                    "doc": {"type": "string"},
+                    "fields": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "name": {"type": "string"},
+                                "type": {"enum": ["number", "string", "boolean"]},
+                                "doc": {"type": "string"},
+                                "required": {"type": "boolean"},
+                                "default": {},
+                            },
+                        },
+                    },
+                },
+            },
+        }
+    },
+}
+
+
 def openapi_paths() -> dict[str, Any]:
     """Return the OpenAPI path items of the device routes."""
     return {
@@ -189,6 +288,21 @@ def openapi_paths() -> dict[str, Any]:
             "get": {
                 "summary": "Every device with settings, live state and chips",
                 "responses": {"200": _json("the devices")},
+            },
+            "post": {
+                "summary": "Add a device (admin): a driver spec, a name and settings; the id is made "
+                "from the name unless given",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": _NEW_DEVICE}}},
+                "responses": {
+                    "201": _json("the device, added and running"),
+                    **_errors(400, 403, 409, 413, 422),
+                },
+            },
+        },
+        "/api/devices/drivers": {
+            "get": {
+                "summary": "The driver types this node can build, with the fields their spec takes",
+                "responses": {"200": _json("the driver types", _DRIVERS)},
             }
         },
         "/api/devices/{id}": {
@@ -206,6 +320,32 @@ def openapi_paths() -> dict[str, Any]:
                 },
                 "responses": {"200": _json("the device"), **_errors(400, 404, 409, 422)},
             },
+            "delete": {
+                "summary": "Remove a device added in the page or imported (admin), with its settings, events "
+                "and state; a device the program declares: 409",
+                "parameters": [_ID],
+                "responses": {"204": {"description": "removed"}, **_errors(403, 404, 409)},
+            },
+        },
+        "/api/devices/{id}/energy": {
+            "get": {
+                "summary": "Energy per local day or month from history: the counter's rise per bucket, "
+                "a counter reset counted as a rise from 0",
+                "parameters": [
+                    _ID,
+                    {"name": "by", "in": "query", "schema": {"enum": ["day", "month"], "default": "day"}},
+                    {
+                        "name": "count",
+                        "in": "query",
+                        "description": "days (default 30) or months (default 12), up to the current one",
+                        "schema": {"type": "integer", "minimum": 1},
+                    },
+                ],
+                "responses": {
+                    "200": _json("buckets [{start: YYYY-MM-DD or YYYY-MM, kwh: number or null}]"),
+                    **_errors(400, 404, 503),
+                },
+            }
         },
         "/api/devices/{id}/switch": {
             "post": {

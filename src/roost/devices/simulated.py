@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from roost.core.errors import InvalidValue
-from roost.devices.driver import Reading, register_driver
+from roost.devices.driver import DriverField, Reading, register_driver
 
 _NUMBERS = ("on_w", "standby_w", "idle_w", "cycle_s", "duty", "active_s", "confirm_delay_s")
 
@@ -177,4 +177,18 @@ def _from_spec(spec: Mapping[str, Any]) -> SimulatedPlug:
     )
 
 
-register_driver("simulated", _from_spec)
+register_driver(
+    "simulated",
+    _from_spec,
+    doc="a simulated relay and appliance (no hardware)",
+    fields=(
+        DriverField("on_w", "number", "watts while it runs", default=60.0),
+        DriverField("standby_w", "number", "watts in standby", default=0.0),
+        DriverField("active_s", "number", "seconds it runs before it drops to standby (empty: never)"),
+        DriverField("idle_w", "number", "watts between the runs of a duty cycle (a fridge)"),
+        DriverField("cycle_s", "number", "seconds of one duty cycle (0: none)", default=0.0),
+        DriverField("duty", "number", "share of a cycle it runs, 0 to 1", default=1.0),
+        DriverField("confirm_delay_s", "number", "seconds it takes to confirm a switch", default=0.0),
+        DriverField("on", "boolean", "relay on when the node starts", default=False),
+    ),
+)

@@ -116,6 +116,8 @@ class Switching(Views):
             values["error"] = dev.error
             self.switches += 1
             event = SwitchEvent(now, dev.id, on, cause, text, dict(detail), outcome, confirmed)
+            if dev.removed:
+                return event  # removed while it switched: nothing of it may come back
             dev.events.append(event)
             self._pending_events.append(event.to_json())
             values["note"] = self.note(dev)

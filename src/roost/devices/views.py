@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from datetime import date, datetime, time, timedelta
+from typing import Any, Literal
 
+from roost.core.errors import NotFound, Unavailable
 from roost.core.weekgrid import Cell, is_on, killer_w
 from roost.core.weekplan import preview, value_at
 from roost.devices.base import DeviceRecord, iso_time
 from roost.devices.driver import spec_of
+from roost.devices.energy import bucket_increases
 from roost.devices.persistence import Persistence
 
 
@@ -146,3 +150,53 @@ class Views(Persistence):
             "tz": str(tz),
             "segments": segments,
         }
+
+    async def energy(
+        self, device_id: str, by: Literal["day", "month"] = "day", count: int = 0
+    ) -> dict[str, Any]:
+        """Return its energy per local day (the last `count`, 30 by default) or month (12). Loop only."""
+
+        dev = self._device(device_id)
+        if self.buckets is None:
+            raise Unavailable("this node keeps no history: energy bars need it", id=dev.id)
+        tz = self.hub.tz
+        today = datetime.fromtimestamp(self.hub.clock.time(), tz).date()
+        if by == "day":
+            n = count or 30
+            days = [today - timedelta(days=i) for i in range(n - 1, -1, -1)]
+            labels = [d.isoformat() for d in days]
+            first, width, resolution = days[0], 3600, "1h"
+        else:
+            n = count or 12
+            months = [_month_back(today, i) for i in range(n - 1, -1, -1)]
+            labels = [m.isoformat()[:7] for m in months]
+            first, width, resolution = months[0], 86400, "1d"
+        start = datetime.combine(first, time(), tz).timestamp()
+        cut = 7 if by == "month" else 10
+        reader = self.buckets
+        path = f"devices/{dev.id}/energy_kwh"
+        try:
+            # One bucket before the first: the rise from it into the first counts too.
+            end = self.hub.clock.time() + 1
+            buckets = await asyncio.to_thread(reader, path, start - width, end, resolution)
+        except NotFound:
+            buckets = []  # never recorded
+        if buckets is None:
+            raise Unavailable("this node keeps no history: energy bars need it", id=dev.id)
+        sums = bucket_increases(buckets, lambda t: datetime.fromtimestamp(t, tz).date().isoformat()[:cut])
+        return {
+            "id": dev.id,
+            "by": by,
+            "unit": "kWh",
+            "production": dev.settings.production,
+            "buckets": [
+                {"start": label, "kwh": None if label not in sums else round(sums[label], 4)}
+                for label in labels
+            ],
+        }
+
+
+def _month_back(day: date, months: int) -> date:
+    """Return the first of the month `months` before `day`'s."""
+    index = day.year * 12 + day.month - 1 - months
+    return date(index // 12, index % 12 + 1, 1)
