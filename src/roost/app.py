@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import functools
 import gc
 import logging
 import os
@@ -21,7 +22,9 @@ from roost.auth import AuthComponent, AuthSettings
 from roost.auth.policy import parse_networks
 from roost.core.schedule import Daily, Repeating, Unit, parse_days, parse_time
 from roost.devices import Devices, DeviceSettings, Driver
+from roost.devices.driver import Absent, register_driver
 from roost.live import LiveHub
+from roost.mqtt.adapters import KINDS, Plugs
 from roost.runtime.clock import Clock, SystemClock, resolve_timezone
 from roost.runtime.component import Component
 from roost.runtime.hub import Hub
@@ -206,6 +209,8 @@ class App:
         self.live = self.hub.add_component(LiveHub(self.hub))
         # The MQTT bridge: off unless a broker is given (here, by enable_mqtt, or by --mqtt).
         self.mqtt: MqttBridge | None = None
+        # Tasmota, Shelly and zigbee2mqtt plugs, through the bridge (without one: the empty found list).
+        self.mqtt_plugs = self.hub.add_component(Plugs(None, self._device_drivers))
         if mqtt is not None:
             self.enable_mqtt(mqtt)
 
@@ -382,8 +387,23 @@ class App:
             settings = replace(broker, **fields)
         if self.mqtt is not None:
             self.hub.components.remove(self.mqtt)
+        self.hub.components.remove(self.mqtt_plugs)
         self.mqtt = self.hub.add_component(MqttBridge(self.hub, settings))
+        # Tasmota, Shelly and zigbee2mqtt plugs speak through the bridge's connection.
+        self.mqtt_plugs = self.hub.add_component(Plugs(self.mqtt, self._device_drivers))
         return self.mqtt
+
+    def _device_drivers(self) -> list[tuple[str, Any]]:
+        return [(d["id"], d["driver"]) for d in self.devices.describe_all()]
+
+    def _register_plug_drivers(self) -> None:
+        """Let specs of MQTT plugs build drivers on this node's bridge, or say why there is none."""
+        for kind in KINDS:
+            if self.mqtt is not None:
+                register_driver(kind, self.mqtt_plugs.build)
+            else:
+                # Kept with its spec, offline, and saying how to bring it to life.
+                register_driver(kind, functools.partial(_no_broker, kind))
 
     def set_memory_limit(self, limit_mb: float | None, restart: bool = False) -> None:
         """Mark the node degraded over `limit_mb` of resident memory; with `restart`, also stop it."""
@@ -447,6 +467,8 @@ class App:
         if self.auth is not None:
             self.auth.bind_host = settings.host
         self._stop_requested = asyncio.Event()
+        # Driver types are process-wide: the node starting now decides what an MQTT plug's spec builds.
+        self._register_plug_drivers()
         await self.hub.start()
         if self.http:
             # Authentication's guard decides who each request comes from; without it,
@@ -562,6 +584,12 @@ class App:
                 allowed_origins=(*settings.allowed_origins, *opts.allowed_origins),
             )
             self.auth.trusted = parse_networks(self.auth.settings.trusted_proxies)
+
+
+def _no_broker(kind: str, spec: Any) -> Driver:
+    return Absent(
+        spec, f"a {kind} plug speaks MQTT: this node has no broker (start it with --mqtt mqtt://HOST:1883)"
+    )
 
 
 def apps_created() -> list[App]:
