@@ -66,6 +66,7 @@ async function request(method, url, payload, signal) {
   if (response.status === 401 && !url.startsWith("/api/login") && !url.startsWith("/api/me")) {
     authHooks.unauthorized();
   }
+  if (response.status === 204) return null; // No Content: a DELETE that worked
   let body = null;
   try {
     body = await response.json();

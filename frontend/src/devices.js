@@ -62,6 +62,7 @@ class DeviceCard {
       onchange: () => this.setSchedule(this.scheduleToggle.checked),
     });
     this.scheduleLabel = h("label", { for: `${base}-sched`, class: "schedule-label" });
+    this.scheduleEdit = h("a", { class: "schedule-edit" }, "Edit"); // opens the schedule editor
     this.name = h("span", { class: "device-name", id: `${base}-name` });
     this.where = h("span", { class: "device-where" });
     this.lock = h("span", { class: "lock-note", hidden: true }, icon(ICONS.lock, "icon lock-icon"), "always on");
@@ -75,7 +76,7 @@ class DeviceCard {
       { class: "card device-card", dataset: { device: device.id } },
       h("div", { class: "device-head" }, this.iconBox, h("div", { class: "device-title" }, this.name, this.where), this.toggle),
       h("div", { class: "device-values" }, this.power, this.today, this.lock),
-      h("div", { class: "device-schedule" }, this.scheduleToggle, this.scheduleLabel),
+      h("div", { class: "device-schedule" }, this.scheduleToggle, this.scheduleLabel, this.scheduleEdit),
       this.chips,
       this.error,
     );
@@ -100,6 +101,9 @@ class DeviceCard {
     this.scheduleToggle.checked = Boolean(d.schedule_enabled);
     this.scheduleToggle.disabled = !d.schedule || d.always_on;
     this.scheduleLabel.textContent = d.schedule ? `schedule ${d.schedule}` : "no schedule";
+    this.scheduleEdit.hidden = !d.schedule;
+    this.scheduleEdit.href = `#schedules/${encodeURIComponent(d.schedule || "")}`;
+    this.scheduleEdit.setAttribute("aria-label", `Edit schedule ${d.schedule}`);
     this.chips.replaceChildren(...d.chips.map((text) => h("li", { class: "chip" }, text)));
   }
 

@@ -6,6 +6,7 @@
 
 import { connect } from "roost-live";
 import "./styles.css";
+import "./schedules.css";
 import { getJSON } from "./api.js";
 import { authGate, recheck } from "./auth.js";
 import { CommandsView } from "./commands.js";
@@ -94,6 +95,10 @@ const failing = new FailingNotice(cardsRoot);
 defineView("devices", "Devices", async (root) => {
   const { DevicesView } = await import("./devices.js");
   return new DevicesView(root);
+});
+defineView("schedules", "Schedules", async (root) => {
+  const { SchedulesView } = await import("./schedules.js");
+  return new SchedulesView(root);
 });
 defineView("charts", "Charts", async (root, ctx) => {
   root.textContent = "Loading charts…";
@@ -237,5 +242,8 @@ window.roost = {
   dashboard,
   get charts() {
     return registry.get("charts").view;
+  },
+  get schedules() {
+    return registry.get("schedules").view;
   },
 };

@@ -21,7 +21,7 @@ expect = pytest.importorskip("playwright.async_api").expect
 WAIT_MS = 10_000  # a bound on what must happen, not a performance target (those say so)
 STALE = re.compile(r"\bstale\b")
 
-VIEWS = ["home", "charts", "commands", "health"]
+VIEWS = ["home", "schedules", "charts", "commands", "health"]
 PAGE_BUDGET_BYTES = 150 * 1024
 
 
