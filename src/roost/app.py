@@ -24,7 +24,7 @@ from roost.core.schedule import Daily, Repeating, Unit, parse_days, parse_time
 from roost.devices import Devices, DeviceSettings, Driver
 from roost.devices.driver import Absent, register_driver
 from roost.live import LiveHub
-from roost.mqtt.adapters import KINDS, Plugs
+from roost.mqtt.adapters import Plugs
 from roost.runtime.clock import Clock, SystemClock, resolve_timezone
 from roost.runtime.component import Component
 from roost.runtime.hub import Hub
@@ -398,12 +398,15 @@ class App:
 
     def _register_plug_drivers(self) -> None:
         """Let specs of MQTT plugs build drivers on this node's bridge, or say why there is none."""
-        for kind in KINDS:
+        for kind in self.mqtt_plugs.kinds.values():
             if self.mqtt is not None:
-                register_driver(kind, self.mqtt_plugs.build)
+                register_driver(kind.type, self.mqtt_plugs.build, doc=kind.doc, fields=kind.fields)
             else:
                 # Kept with its spec, offline, and saying how to bring it to life.
-                register_driver(kind, functools.partial(_no_broker, kind))
+                doc = f"{kind.doc}; needs the MQTT bridge (--mqtt)"
+                register_driver(
+                    kind.type, functools.partial(_no_broker, kind.type), doc=doc, fields=kind.fields
+                )
 
     def set_memory_limit(self, limit_mb: float | None, restart: bool = False) -> None:
         """Mark the node degraded over `limit_mb` of resident memory; with `restart`, also stop it."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from roost.core import codec
-from roost.core.driver import Reading
+from roost.core.driver import DriverField, Reading
 from roost.core.errors import InvalidValue, RoostError
 
 __all__ = ["Command", "Found", "Kind", "as_number", "check_level", "json_object"]
@@ -53,6 +53,8 @@ class Kind(Protocol):
     """A plug kind: pure topic and payload rules."""
 
     type: str
+    doc: str
+    fields: tuple[DriverField, ...]  # what the page's "add device" form asks for
     # Whether a report of the relay or readings also proves the plug is online (false for
     # zigbee2mqtt, whose bridge speaks for its devices and says so on availability).
     reports_prove_online: bool

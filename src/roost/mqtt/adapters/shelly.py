@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from roost.core.driver import Reading
+from roost.core.driver import DriverField, Reading
 from roost.core.errors import InvalidValue
 from roost.mqtt.adapters.kind import Command, Found, as_number, as_word, check_level, json_object
 
@@ -26,6 +26,13 @@ class Shelly:
     """The Shelly Gen2+ kind; `switch` N other than 0 is the N-th relay of a multi-relay device."""
 
     type = "shelly"
+    doc = "A Shelly Gen2+ plug over MQTT (<prefix>/status/switch:N, <prefix>/command/switch:N)"
+    fields: tuple[DriverField, ...] = (
+        DriverField(
+            "prefix", "string", "the MQTT prefix, such as shellyplusplugs-a0b1c2d3e4f5", required=True
+        ),
+        DriverField("switch", "number", "the relay's number (0 for a plug)", default=0),
+    )
     reports_prove_online = True
 
     def filters(self) -> tuple[str, ...]:

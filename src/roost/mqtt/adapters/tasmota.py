@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from roost.core.driver import Reading
+from roost.core.driver import DriverField, Reading
 from roost.mqtt.adapters.kind import Command, Found, as_number, as_word, check_level, json_object
 
 __all__ = ["Tasmota"]
@@ -25,6 +25,10 @@ class Tasmota:
     """The Tasmota kind."""
 
     type = "tasmota"
+    doc = "A Tasmota plug over MQTT (stat/, tele/, cmnd/<topic>/...)"
+    fields: tuple[DriverField, ...] = (
+        DriverField("topic", "string", "Tasmota's Topic, such as tasmota_A1B2C3", required=True),
+    )
     reports_prove_online = True
 
     def filters(self) -> tuple[str, ...]:

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from roost.core import codec
-from roost.core.driver import Reading
+from roost.core.driver import DriverField, Reading
 from roost.core.errors import InvalidValue, RoostError
 from roost.mqtt.adapters.kind import Command, Found, as_number, as_word, check_level, json_object
 
@@ -32,6 +32,11 @@ class Zigbee2Mqtt:
     """The zigbee2mqtt kind, for the base topics it was told of. Keys are `<base>/<name>`."""
 
     type = "zigbee2mqtt"
+    doc = "A Zigbee plug through zigbee2mqtt (<base>/<name>, <base>/<name>/set)"
+    fields: tuple[DriverField, ...] = (
+        DriverField("name", "string", "the device's friendly name in zigbee2mqtt", required=True),
+        DriverField("base", "string", "zigbee2mqtt's base topic", default=DEFAULT_BASE),
+    )
     # zigbee2mqtt may publish a device's last state while the device is gone.
     reports_prove_online = False
 
