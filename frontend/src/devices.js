@@ -8,6 +8,7 @@
 
 import { ApiError, getJSON } from "./api.js";
 import { h, icon, ICONS } from "./dom.js";
+import { FoundPlugs } from "./found-plugs.js";
 
 const REFRESH_MS = 3000;
 
@@ -142,12 +143,14 @@ export class DevicesView {
   constructor(root) {
     this.root = root;
     this.grid = h("div", { class: "cards device-cards" }, h("p", { class: "empty" }, "Loading devices…"));
-    root.append(this.grid);
+    this.found = new FoundPlugs(() => this.refresh()); // plugs on the MQTT broker, to add
+    root.append(this.found.el, this.grid);
     this.cards = new Map();
     this.timer = null;
   }
 
   async refresh() {
+    this.found.refresh();
     let body;
     try {
       body = await getJSON("/api/devices");

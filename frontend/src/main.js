@@ -7,6 +7,7 @@
 import { connect } from "roost-live";
 import "./styles.css";
 import "./schedules.css";
+import "./found-plugs.css";
 import { getJSON } from "./api.js";
 import { authGate, recheck } from "./auth.js";
 import { CommandsView } from "./commands.js";
