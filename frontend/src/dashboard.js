@@ -200,6 +200,8 @@ export class Dashboard {
   _build() {
     const groups = new Map();
     for (const path of this.leaves.keys()) {
+      // The alert engine's own paths: the banner and the Alerts tab show them, in words.
+      if (path.startsWith("alerts/")) continue;
       // app.meta(path, group="Heating") puts a path in a card of the program's choosing.
       const group = this.meta.get(path).group;
       const key = typeof group === "string" && group ? `=${group}` : path.split("/")[0];

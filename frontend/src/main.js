@@ -8,8 +8,10 @@ import { connect } from "roost-live";
 import "./styles.css";
 import "./schedules.css";
 import "./found-plugs.css";
+import "./alerts.css";
 import { getJSON } from "./api.js";
 import { authGate, recheck } from "./auth.js";
+import { AlertBanner } from "./banner.js";
 import { CommandsView } from "./commands.js";
 import { Dashboard } from "./dashboard.js";
 import { FailingNotice } from "./failing.js";
@@ -26,16 +28,31 @@ const $ = (selector) => document.querySelector(selector);
 // runs when the view is first opened and may be async (a lazily imported module),
 // so a view that is not opened costs nothing. The tab order is the order of
 // registration. To add a view: defineView("devices", "Devices", async (root, ctx) => ...).
+// A view defined with {under: "alerts"} has no tab of its own: it is a section of
+// that view's tab, reached by a row of links shown above the views of the group.
 
-const registry = new Map(); // name -> {name, label, create, root, view, loading}
+const registry = new Map(); // name -> {name, label, create, root, view, loading, under}
+const sections = new Map(); // a tab's view name -> its <nav> of sections
 
 /** Register a view: its hash name, its tab's label and a factory (root element, context) -> view. */
-export function defineView(name, label, create) {
+export function defineView(name, label, create, { under = null } = {}) {
   const root = h("section", { id: `view-${name}`, class: "view", "aria-label": label, dataset: { view: name }, hidden: true });
-  const tab = h("a", { href: `#${name}`, dataset: { view: name } }, label);
+  const link = h("a", { href: `#${name}`, dataset: { view: name } }, label);
+  if (under) {
+    let nav = sections.get(under);
+    if (!nav) {
+      const parent = registry.get(under);
+      nav = h("nav", { class: "subtabs", "aria-label": `${parent.label} sections`, hidden: true });
+      nav.append(h("a", { href: `#${under}`, dataset: { view: under } }, parent.label));
+      parent.root.before(nav);
+      sections.set(under, nav);
+    }
+    nav.append(link);
+  } else {
+    $(".tabs").append(link);
+  }
   $("#main").append(root);
-  $(".tabs").append(tab);
-  registry.set(name, { name, label, create, root, view: null, loading: null });
+  registry.set(name, { name, label, create, root, view: null, loading: null, under });
 }
 
 /** The view with this name, created if it has not been yet. */
@@ -79,6 +96,8 @@ const meta = new MetaStore(() => {
   registry.get("charts").view?.refreshPicker();
 });
 const call = (command, args) => live.call(command, args);
+// Firing alerts, above every view (from the state tree: no polling).
+const banner = new AlertBanner($(".tabs"));
 const context = { meta, call, loadCommands, leaves: () => dashboard.leaves };
 
 const cardsRoot = h("div", { class: "cards", id: "cards" }, h("p", { class: "empty" }, "Waiting for the first values…"));
@@ -109,6 +128,29 @@ defineView("charts", "Charts", async (root, ctx) => {
 });
 defineView("commands", "Commands", (root, ctx) => new CommandsView(root, ctx));
 defineView("health", "Health", (root) => new HealthView(root));
+defineView("alerts", "Alerts", async (root, ctx) => {
+  const { AlertsView } = await import("./alerts.js");
+  return new AlertsView(root, ctx);
+});
+defineView(
+  "rules",
+  "Rules",
+  async (root, ctx) => {
+    const { RulesView } = await import("./alert-rules.js");
+    return new RulesView(root, ctx);
+  },
+  { under: "alerts" },
+);
+defineView(
+  "channels",
+  "Channels",
+  async (root) => {
+    const { ChannelsView } = await import("./alert-channels.js");
+    return new ChannelsView(root);
+  },
+  { under: "alerts" },
+);
+banner.setTab($('.tabs a[data-view="alerts"]'));
 
 function useCommands() {
   loadCommands().then(
@@ -120,6 +162,11 @@ function useCommands() {
 live = connect({
   client: "page", // labels our calls for the server's listeners (a label only)
   onState(state, info) {
+    banner.update(state.alerts);
+    const alerts = registry.get("alerts").view;
+    if (alerts && (info.snapshot || Object.keys(info.changes || {}).some((path) => path.startsWith("alerts/")))) {
+      alerts.changed();
+    }
     if (info.snapshot && live.boot !== bootSeen) {
       // A new server run (or the first): its paths and commands may differ.
       if (bootSeen !== null) {
@@ -217,9 +264,18 @@ async function showView() {
     entry.root.hidden = entry.name !== name;
     entry.view?.[entry.name === name ? "show" : "hide"]?.(param);
   }
+  // A section's tab is its group's: the tab says where, the row of sections says which.
+  const tabName = registry.get(name).under || name;
   for (const link of document.querySelectorAll(".tabs a")) {
-    if (link.dataset.view === name) link.setAttribute("aria-current", "page");
+    if (link.dataset.view === tabName) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
+  }
+  for (const [group, nav] of sections) {
+    nav.hidden = group !== tabName;
+    for (const link of nav.querySelectorAll("a")) {
+      if (link.dataset.view === name) link.setAttribute("aria-current", "page");
+      else link.removeAttribute("aria-current");
+    }
   }
   const entry = registry.get(name);
   if (!entry.view) {
@@ -246,5 +302,8 @@ window.roost = {
   },
   get schedules() {
     return registry.get("schedules").view;
+  },
+  get alerts() {
+    return registry.get("alerts").view;
   },
 };

@@ -21,8 +21,17 @@ expect = pytest.importorskip("playwright.async_api").expect
 WAIT_MS = 10_000  # a bound on what must happen, not a performance target (those say so)
 STALE = re.compile(r"\bstale\b")
 
-VIEWS = ["home", "schedules", "charts", "commands", "health"]
+# In the order a person reaches them: Rules and Channels are sections of the Alerts tab.
+VIEWS = ["home", "schedules", "charts", "commands", "health", "alerts", "rules", "channels"]
 PAGE_BUDGET_BYTES = 150 * 1024
+
+
+async def open_view(page: Any, view: str) -> None:
+    """Click the view's link: its tab, or its section's link under a tab (Alerts > Rules)."""
+    await page.click(f'nav a[data-view="{view}"]:visible')
+    await expect(page.locator(f"#view-{view}")).to_be_visible()
+    # Alerts is current twice: as the tab, and as the first of its sections.
+    await expect(page.locator(f'nav a[data-view="{view}"][aria-current="page"]').first).to_be_visible()
 
 
 def row(page: Any, path: str) -> Any:
@@ -43,9 +52,7 @@ async def test_every_view_loads_from_the_node_alone_within_the_size_budget(serve
     await expect(living.locator(".num")).to_have_text(re.compile(r"^-?\d+\.\d$"))
     await expect(row(page, "solar/energy_today_kwh").locator(".label")).to_have_text("Solar today")
     for view in VIEWS:
-        await page.click(f'.tabs a[data-view="{view}"]')
-        await expect(page.locator(f"#view-{view}")).to_be_visible()
-        await expect(page.locator(f'.tabs a[data-view="{view}"]')).to_have_attribute("aria-current", "page")
+        await open_view(page, view)
     # The demo's workers: rooms, boiler, inverter (the devices poll in their own component).
     await expect(page.locator("#view-health .workers tbody tr")).to_have_count(3, timeout=WAIT_MS)
     await expect(page.locator("#view-charts .chip").first).to_be_attached(timeout=WAIT_MS)
@@ -436,8 +443,7 @@ async def test_every_view_fits_passes_axe_and_is_saved_for_review(
         page = await browser.open(served.url + "/", width=width, height=780, scheme=scheme)
         await wait_live(page)
         for view in VIEWS:
-            await page.click(f'.tabs a[data-view="{view}"]')
-            await expect(page.locator(f"#view-{view}")).to_be_visible()
+            await open_view(page, view)
             await page.wait_for_timeout(400)  # the health poll, the commands' listing, the chart
             overflow = await page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
             assert overflow <= 0, f"{view} at {width} px is {overflow} px too wide"
