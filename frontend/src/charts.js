@@ -95,7 +95,8 @@ function insertGaps(series) {
 }
 
 /** One uPlot chart: the selected paths that share a unit. */
-class ChartPanel {
+/** One chart of paths sharing a unit; `view` gives its window, colours, labels and metadata. */
+export class ChartPanel {
   constructor(view, unit, paths) {
     this.view = view;
     this.unit = unit;

@@ -197,6 +197,13 @@ export class Dashboard {
     return pair ? { ...m, kind: "switch", ...pair } : m;
   }
 
+  /** A device's value beside its switch (online, today, status...): the Devices view shows those. */
+  _shownInDevicesView(path) {
+    const parts = path.split("/");
+    if (parts.length !== 3 || parts[0] !== "devices" || parts[2] === "on") return false;
+    return this.meta.get(`devices/${parts[1]}/on`).command === "switch_device";
+  }
+
   _build() {
     const groups = new Map();
     for (const path of this.leaves.keys()) {
@@ -227,7 +234,7 @@ export class Dashboard {
       const rows = [];
       let order = Infinity;
       for (const path of paths) {
-        if (shownBySwitch.has(path)) continue;
+        if (shownBySwitch.has(path) || this._shownInDevicesView(path)) continue;
         const m = this._metaOf(path);
         if (typeof m.order === "number") order = Math.min(order, m.order);
         const label = rowLabel(path, m, title, grouped);
@@ -258,6 +265,10 @@ export class Dashboard {
           { class: tile ? "card tile" : "card", "aria-labelledby": headingId, dataset: { group: grouped ? title : key } },
           h("h2", { class: "card-title", id: headingId }, title),
           h("div", { class: "rows" }, rows.map((r) => r.el)),
+          // Home keeps each device's switch and power; the rest is one tap away.
+          !grouped && key === "devices" && paths.some((p) => this._shownInDevicesView(p))
+            ? h("a", { class: "card-link", href: "#devices" }, "Devices: schedules, events, energy →")
+            : null,
         ),
       });
     }

@@ -5,10 +5,13 @@
 // today's energy, the schedule with a toggle, and chips such as "on by hand until
 // 19:45" or "standby killer armed (< 8 W)". Switching posts to /api/devices/{id}/switch
 // (it holds until the schedule's next change); the toggle patches schedule_enabled.
+// A card's name opens the device's own view (#devices/ID, device.js, loaded then),
+// and "Add a device" posts a driver spec and settings to /api/devices.
 
-import { ApiError, getJSON } from "./api.js";
+import { getJSON, sendJSON } from "./api.js";
 import { h, icon, ICONS } from "./dom.js";
 import { FoundPlugs } from "./found-plugs.js";
+import { markField, numberOrText } from "./forms.js";
 
 const REFRESH_MS = 3000;
 
@@ -21,24 +24,6 @@ const CATEGORY_ICONS = {
   solar: "M12 8a4 4 0 1 0 0 8 4 4 0 0 0 0-8zM12 2v2M12 20v2M2 12h2M20 12h2M4.9 4.9l1.4 1.4M17.7 17.7l1.4 1.4M4.9 19.1l1.4-1.4M17.7 6.3l1.4-1.4",
   other: "M9 2v6M15 2v6M6 8h12v4a6 6 0 0 1-12 0zM12 18v4",
 };
-
-async function send(method, url, body) {
-  const response = await fetch(url, {
-    method,
-    headers: { "Content-Type": "application/json", Accept: "application/json", "X-Roost-Client": "page" },
-    body: JSON.stringify(body),
-  });
-  let reply = null;
-  try {
-    reply = await response.json();
-  } catch {
-    // not JSON: a proxy's error page
-  }
-  if (!response.ok || reply === null) {
-    throw new ApiError(response.status, (reply && reply.error) || { message: `HTTP ${response.status}` });
-  }
-  return reply;
-}
 
 function fmt(value, digits, unit) {
   return value === null || value === undefined ? "–" : `${Number(value).toFixed(digits)} ${unit}`;
@@ -64,7 +49,7 @@ class DeviceCard {
     });
     this.scheduleLabel = h("label", { for: `${base}-sched`, class: "schedule-label" });
     this.scheduleEdit = h("a", { class: "schedule-edit" }, "Edit"); // opens the schedule editor
-    this.name = h("span", { class: "device-name", id: `${base}-name` });
+    this.name = h("a", { class: "device-name", id: `${base}-name`, href: `#devices/${encodeURIComponent(device.id)}` });
     this.where = h("span", { class: "device-where" });
     this.lock = h("span", { class: "lock-note", hidden: true }, icon(ICONS.lock, "icon lock-icon"), "always on");
     this.power = h("span", { class: "device-power" });
@@ -105,7 +90,10 @@ class DeviceCard {
     this.scheduleEdit.hidden = !d.schedule;
     this.scheduleEdit.href = `#schedules/${encodeURIComponent(d.schedule || "")}`;
     this.scheduleEdit.setAttribute("aria-label", `Edit schedule ${d.schedule}`);
-    this.chips.replaceChildren(...d.chips.map((text) => h("li", { class: "chip" }, text)));
+    // The lock says "always on" already; an empty list takes no room.
+    const chips = d.chips.filter((c) => !(d.always_on && c === "always on"));
+    this.chips.replaceChildren(...chips.map((text) => h("li", { class: "chip" }, text)));
+    this.chips.hidden = chips.length === 0;
   }
 
   showError(error) {
@@ -120,7 +108,7 @@ class DeviceCard {
     this.busy = true;
     this.toggle.classList.add("busy");
     try {
-      this.update(await send("POST", `/api/devices/${encodeURIComponent(this.id)}/switch`, { on: this.device.state.on !== true }));
+      this.update(await sendJSON("POST", `/api/devices/${encodeURIComponent(this.id)}/switch`, { on: this.device.state.on !== true }));
     } catch (error) {
       this.showError(error);
     } finally {
@@ -131,7 +119,7 @@ class DeviceCard {
 
   async setSchedule(enabled) {
     try {
-      this.update(await send("PATCH", `/api/devices/${encodeURIComponent(this.id)}`, { schedule_enabled: enabled }));
+      this.update(await sendJSON("PATCH", `/api/devices/${encodeURIComponent(this.id)}`, { schedule_enabled: enabled }));
     } catch (error) {
       this.scheduleToggle.checked = !enabled;
       this.showError(error);
@@ -139,14 +127,163 @@ class DeviceCard {
   }
 }
 
+const CATEGORIES = Object.keys(CATEGORY_ICONS);
+
+/** "Add a device": a name, where and what it is, and a driver type with its spec's fields. */
+class AddForm {
+  constructor(onAdded) {
+    this.onAdded = onAdded;
+    this.fields = new Map();
+    this.drivers = [];
+    const text = (name, label, attrs = {}) => this.field(name, label, h("input", { type: "text", name, autocomplete: "off", ...attrs }));
+    this.driverSelect = h("select", { name: "driver", onchange: () => this.showDriverFields() });
+    this.driverFields = h("div", { class: "fields driver-fields" });
+    this.button = h("button", { type: "submit", class: "button primary" }, "Add");
+    this.output = h("output", { class: "result", "aria-live": "polite", hidden: true });
+    this.el = h(
+      "details",
+      { class: "card add-device" },
+      h("summary", { class: "card-title" }, "Add a device"),
+      h(
+        "form",
+        { novalidate: true, "aria-label": "Add a device", onsubmit: (e) => this.submit(e) },
+        h(
+          "div",
+          { class: "fields" },
+          text("name", "Name", { required: true }),
+          text("location", "Location"),
+          this.field("category", "Category", h("select", { name: "category" }, CATEGORIES.map((c) => h("option", { value: c, selected: c === "other" }, c)))),
+          this.field("always_on", "Always on", h("input", { type: "checkbox", name: "always_on", class: "check" })),
+          this.field("driver", "Driver", this.driverSelect, " "),
+        ),
+        this.driverFields,
+        h("div", { class: "actions" }, this.button, this.output),
+      ),
+    );
+    // Hidden, not just folded away: a closed <details> keeps its controls' boxes in Chromium.
+    this.form = this.el.querySelector("form");
+    this.form.hidden = true;
+    this.el.addEventListener("toggle", () => {
+      this.form.hidden = !this.el.open;
+      if (this.el.open) this.loadDrivers();
+    });
+  }
+
+  field(name, label, input, hint = "") {
+    const id = `add-device-${name.replace(".", "-")}`;
+    const error = h("p", { class: "field-error", id: `${id}-error`, hidden: true });
+    input.id = id;
+    input.setAttribute("aria-describedby", `${id}-error`);
+    const f = { input, error };
+    this.fields.set(name, f);
+    const hintEl = hint ? h("p", { class: "field-hint", id: `${id}-hint` }, hint) : null;
+    if (hintEl) input.setAttribute("aria-describedby", `${id}-hint ${id}-error`);
+    return h(
+      "div",
+      { class: input.type === "checkbox" ? "field field-bool" : "field", dataset: { field: name } },
+      h("label", { for: id }, h("span", { class: "field-label" }, label)),
+      input,
+      hintEl,
+      error,
+    );
+  }
+
+  /** The line under the driver's choice: what the chosen type is. */
+  get driverDoc() {
+    return this.el.querySelector("#add-device-driver-hint");
+  }
+
+  async loadDrivers() {
+    if (this.drivers.length) return;
+    try {
+      this.drivers = (await getJSON("/api/devices/drivers")).drivers;
+    } catch (error) {
+      this.say(`Could not load the driver types: ${error.message}`, "error");
+      return;
+    }
+    this.driverSelect.replaceChildren(...this.drivers.map((d) => h("option", { value: d.type }, d.type)));
+    this.showDriverFields();
+  }
+
+  showDriverFields() {
+    for (const name of [...this.fields.keys()]) if (name.startsWith("driver.")) this.fields.delete(name);
+    const driver = this.drivers.find((d) => d.type === this.driverSelect.value);
+    this.driverDoc.textContent = driver?.doc || "";
+    this.driverFields.replaceChildren(
+      ...(driver?.fields || []).map((f) =>
+        this.field(
+          `driver.${f.name}`,
+          f.name,
+          f.type === "boolean"
+            ? h("input", { type: "checkbox", class: "check", checked: f.default === true })
+            : h("input", { type: "text", inputmode: f.type === "number" ? "decimal" : null, placeholder: f.default === null || f.default === undefined ? "" : String(f.default), autocomplete: "off" }),
+          `${f.doc}${f.required ? "" : " · optional"}`,
+        ),
+      ),
+    );
+  }
+
+  body() {
+    const driver = { type: this.driverSelect.value };
+    const body = { driver };
+    for (const [name, f] of this.fields) {
+      if (name === "driver") continue;
+      const value = f.input.type === "checkbox" ? f.input.checked : f.input.value;
+      if (name.startsWith("driver.")) {
+        const spec = this.drivers.find((d) => d.type === driver.type)?.fields.find((x) => `driver.${x.name}` === name);
+        if (value === "" || (value === false && spec?.default !== true)) continue; // left as its default
+        driver[name.slice(7)] = spec?.type === "number" ? numberOrText(value) : value;
+      } else if (value !== "" && value !== false) {
+        body[name] = value;
+      }
+    }
+    return body;
+  }
+
+  async submit(event) {
+    event.preventDefault();
+    for (const f of this.fields.values()) markField(f, "");
+    this.output.hidden = true;
+    this.button.disabled = true;
+    try {
+      const device = await sendJSON("POST", "/api/devices", this.body());
+      this.form.reset();
+      this.showDriverFields();
+      this.el.open = false;
+      this.onAdded(device);
+    } catch (error) {
+      const f = this.fields.get(error.details?.argument);
+      if (f) {
+        markField(f, error.message);
+        f.input.focus();
+      }
+      this.say(f ? "Not added: see the marked field." : `Not added: ${error.message}`, "error");
+    } finally {
+      this.button.disabled = false;
+    }
+  }
+
+  say(text, state) {
+    this.output.textContent = text;
+    this.output.dataset.state = state;
+    this.output.hidden = false;
+  }
+}
+
 export class DevicesView {
-  constructor(root) {
+  /** root: the view's element; ctx: {meta, leaves} (the device view's chart uses them). */
+  constructor(root, ctx = {}) {
     this.root = root;
+    this.ctx = ctx;
     this.grid = h("div", { class: "cards device-cards" }, h("p", { class: "empty" }, "Loading devices…"));
     this.found = new FoundPlugs(() => this.refresh()); // plugs on the MQTT broker, to add
-    root.append(this.found.el, this.grid);
+    this.add = new AddForm((device) => (location.hash = `#devices/${encodeURIComponent(device.id)}`));
+    this.list = h("div", { class: "device-list" }, this.found.el, this.grid, this.add.el);
+    this.detailRoot = h("div", { class: "device-detail", hidden: true });
+    root.append(this.list, this.detailRoot);
     this.cards = new Map();
     this.timer = null;
+    this.detail = null;
   }
 
   async refresh() {
@@ -176,19 +313,35 @@ export class DevicesView {
     this.grid.replaceChildren(...[...this.cards.values()].map((c) => c.el));
   }
 
-  show() {
-    this.refresh();
+  /** `#devices` shows the cards; `#devices/ID` that device's own view. */
+  async show(param = "") {
+    const id = param.split("/")[0];
+    this.detail?.close();
+    this.detail = null;
     clearInterval(this.timer);
+    this.timer = null;
+    this.list.hidden = Boolean(id);
+    this.detailRoot.hidden = !id;
+    if (id) {
+      const { DeviceView } = await import("./device.js");
+      this.detail = new DeviceView(this.detailRoot, id, { ...this.ctx, icons: CATEGORY_ICONS });
+      await this.detail.open();
+      return;
+    }
+    this.refresh();
     this.timer = setInterval(() => this.refresh(), REFRESH_MS);
   }
 
   hide() {
     clearInterval(this.timer);
     this.timer = null;
+    this.detail?.close();
+    this.detail = null;
   }
 
   /** A live change under devices/ came in: refresh soon (several changes, one request). */
-  changed() {
+  changed(changes) {
+    this.detail?.changed(changes);
     if (this.timer === null || this.pending) return;
     this.pending = setTimeout(() => {
       this.pending = null;

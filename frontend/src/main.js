@@ -9,6 +9,7 @@ import "./styles.css";
 import "./schedules.css";
 import "./found-plugs.css";
 import "./alerts.css";
+import "./devices.css";
 import { getJSON } from "./api.js";
 import { authGate, recheck } from "./auth.js";
 import { AlertBanner } from "./banner.js";
@@ -112,9 +113,9 @@ defineView("home", "Home", () => ({
 registry.get("home").root.append(cardsRoot);
 // Failing workers are named on Home, above the cards (polled only while Home is shown).
 const failing = new FailingNotice(cardsRoot);
-defineView("devices", "Devices", async (root) => {
+defineView("devices", "Devices", async (root, ctx) => {
   const { DevicesView } = await import("./devices.js");
-  return new DevicesView(root);
+  return new DevicesView(root, ctx);
 });
 defineView("schedules", "Schedules", async (root) => {
   const { SchedulesView } = await import("./schedules.js");
@@ -187,7 +188,7 @@ live = connect({
     dashboard.render(state, info);
     const devices = registry.get("devices").view;
     if (devices && !info.snapshot && Object.keys(info.changes || {}).some((path) => path.startsWith("devices/"))) {
-      devices.changed();
+      devices.changed(info.changes);
     }
     const charts = registry.get("charts").view;
     if (charts) {

@@ -69,6 +69,7 @@ class Views(Persistence):
         last = dev.events[-1].to_json() if dev.events else None
         return {
             **dev.settings.to_json(),
+            "source": dev.source,  # "program": declared in code, so the page cannot remove it
             "driver": spec_of(dev.driver),
             "state": {
                 "on": dev.on,

@@ -22,7 +22,7 @@ WAIT_MS = 10_000  # a bound on what must happen, not a performance target (those
 STALE = re.compile(r"\bstale\b")
 
 # In the order a person reaches them: Rules and Channels are sections of the Alerts tab.
-VIEWS = ["home", "schedules", "charts", "commands", "health", "alerts", "rules", "channels"]
+VIEWS = ["home", "devices", "schedules", "charts", "commands", "health", "alerts", "rules", "channels"]
 PAGE_BUDGET_BYTES = 150 * 1024
 
 
