@@ -329,7 +329,7 @@ def openapi_paths() -> dict[str, Any]:
         },
         "/api/devices/{id}/energy": {
             "get": {
-                "summary": "Energy per local day or month from history: the counter's rise per bucket, "
+                "summary": "Energy per local day or month: the recorded counter's rise per bucket, "
                 "a counter reset counted as a rise from 0",
                 "parameters": [
                     _ID,
