@@ -92,7 +92,9 @@ async def test_add_a_device_then_remove_it(served: App, browser: Any) -> None:
     await add.locator("summary").click()
     await add.locator('input[name="name"]').fill("Hall light")
     await add.locator('select[name="category"]').select_option("light")
-    await expect(add.locator('select[name="driver"] option[value="simulated"]')).to_be_attached(timeout=WAIT_MS)
+    await expect(add.locator('select[name="driver"] option[value="simulated"]')).to_be_attached(
+        timeout=WAIT_MS
+    )
     await add.locator('select[name="driver"]').select_option("simulated")
     on_w = add.locator("#add-device-driver-on_w")
     await expect(on_w).to_be_visible(timeout=WAIT_MS)  # the simulated driver's fields
