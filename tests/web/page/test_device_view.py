@@ -7,11 +7,13 @@ view's look at phone and desktop width, light and dark (axe, screenshots).
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import pytest
 
 from roost import App
+from roost.devices import SimulatedPlug
 
 expect = pytest.importorskip("playwright.async_api").expect
 
@@ -155,3 +157,61 @@ async def test_the_device_view_fits_passes_axe_and_is_saved_for_review(
         findings[f"add {name} {scheme}"] = await axe(page)
         await shot(page, f"devices-add-{name}-{scheme}")
     assert not any(findings.values()), {k: v for k, v in findings.items() if v}
+
+
+async def test_a_standby_slot_painted_in_the_editor_and_the_killer_cutting_the_tv(
+    make_demo: Callable[[], App], browser: Any
+) -> None:
+    app = make_demo()
+    app.devices.poll_s = 0.5  # readings twice a second: the killer's short hold is watched closely
+    await app.start(host="127.0.0.1", port=0)
+    try:
+        await app.devices.settle()
+        # Short killer settings, in the device view.
+        page = await browser.open(app.url + "/#devices/tv")
+        view = page.locator('.device-view[data-device="tv"]')
+        await view.locator('input[name="standby_hold_s"]').fill("1", timeout=WAIT_MS)
+        await view.locator('input[name="start_grace_s"]').fill("0")
+        await view.locator('form button[type="submit"]').click()
+        await expect(view.locator("form output")).to_have_text("Saved.", timeout=WAIT_MS)
+
+        # In the editor: this hour of every day a standby slot at 8 W, saved.
+        now = datetime.now(app.hub.tz)
+        slot = (now.hour * 60 + now.minute) // 15
+        await page.goto(app.url + "/#schedules/tv-evenings")
+        await expect(page.locator(".week-grid")).to_be_visible(timeout=WAIT_MS)
+        await page.check('.palette input[value="standby"]')
+        await page.fill(".palette input.watts", "8")
+        await drag(page, grid_cell(page, 0, max(slot - 1, 0)), grid_cell(page, 6, min(slot + 3, 95)))
+        await page.get_by_role("button", name="Save", exact=True).click()
+        await expect(page.locator(".sched-status")).to_contain_text("Saved", timeout=WAIT_MS)
+
+        # The schedule switches the TV on; its remote sends it to standby; the killer cuts it.
+        await page.goto(app.url + "/#devices/tv")
+        toggle = view.locator('[role="switch"]')
+        await expect(toggle).to_have_attribute("aria-checked", "true", timeout=WAIT_MS)
+        await expect(view.locator(".device-chips")).to_contain_text("standby killer armed (< 8 W)")
+        driver = app.devices._devices["tv"].driver
+        assert isinstance(driver, SimulatedPlug)
+        driver.press(False)
+        await expect(toggle).to_have_attribute("aria-checked", "false", timeout=WAIT_MS)
+        first = view.locator(".events .event").first
+        await expect(first).to_have_attribute("data-cause", "standby_killer", timeout=WAIT_MS)
+        await expect(first.locator(".event-cause")).to_have_text("standby killer")
+        await expect(first.locator(".event-text")).to_contain_text("below 8 W")
+        await expect(view.locator('.events .event[data-cause="schedule"]').first).to_be_visible()
+    finally:
+        await app.stop()
+
+
+def grid_cell(page: Any, day: int, slot: int) -> Any:
+    return page.locator(f'.week-grid .wg-cell[data-day="{day}"][data-slot="{slot}"]')
+
+
+async def drag(page: Any, start: Any, end: Any) -> None:
+    """Press the mouse on `start`, move to `end` in steps, release (a stroke of the editor's brush)."""
+    a, b = await start.bounding_box(), await end.bounding_box()
+    await page.mouse.move(a["x"] + a["width"] / 2, a["y"] + a["height"] / 2)
+    await page.mouse.down()
+    await page.mouse.move(b["x"] + b["width"] / 2, b["y"] + b["height"] / 2, steps=8)
+    await page.mouse.up()
