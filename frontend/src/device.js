@@ -62,10 +62,11 @@ function field(id, label, input, hint = "") {
 }
 
 /** Bars of energy per day or month, with a screen reader's list of the same figures. */
-function energyBars(buckets, by) {
+function energyBars(buckets, by, widthPx) {
   const max = Math.max(0, ...buckets.map((b) => b.kwh || 0));
   const label = (b) => (by === "day" ? new Date(`${b.start}T12:00:00`).toLocaleDateString(undefined, { day: "numeric", month: "short" }) : new Date(`${b.start}-15T12:00:00`).toLocaleDateString(undefined, { month: "short", year: "2-digit" }));
-  const every = by === "day" ? Math.ceil(buckets.length / 6) : Math.ceil(buckets.length / 6);
+  // A label per ~70 px, counted back from the newest bar, which always has one.
+  const every = Math.ceil(buckets.length / Math.max(2, Math.floor(widthPx / 70)));
   const total = buckets.reduce((n, b) => n + (b.kwh || 0), 0);
   return h(
     "div",
@@ -78,7 +79,7 @@ function energyBars(buckets, by) {
           "li",
           { class: "bar", title: `${label(b)}: ${b.kwh === null ? "no data" : `${b.kwh.toFixed(3)} kWh`}`, dataset: { start: b.start, kwh: b.kwh === null ? "" : String(b.kwh) } },
           h("span", { class: "bar-fill", style: `height:${max > 0 && b.kwh ? Math.max(2, (b.kwh / max) * 100) : 0}%` }),
-          h("span", { class: "bar-label", "aria-hidden": "true" }, i % every === 0 || i === buckets.length - 1 ? label(b) : ""),
+          h("span", { class: "bar-label", "aria-hidden": "true" }, (buckets.length - 1 - i) % every === 0 ? label(b) : ""),
           h("span", { class: "sr-only" }, `${label(b)}: ${b.kwh === null ? "no data" : `${b.kwh.toFixed(2)} kWh`}`),
         ),
       ),
@@ -404,7 +405,7 @@ export class DeviceView {
       const body = await getJSON(url(this.id, `/energy?by=${by}&count=${by === "day" ? 30 : 12}`));
       if (by !== this.energyBy) return;
       const none = body.buckets.every((b) => b.kwh === null);
-      this.energyBox.replaceChildren(none ? h("p", { class: "muted" }, "No energy recorded in this range yet.") : energyBars(body.buckets, by));
+      this.energyBox.replaceChildren(none ? h("p", { class: "muted" }, "No energy recorded in this range yet.") : energyBars(body.buckets, by, this.energyBox.clientWidth || 320));
     } catch (error) {
       this.energyBox.replaceChildren(h("p", { class: "muted" }, error.status === 503 ? "This node keeps no history." : `Could not load the energy: ${error.message}`));
     }
