@@ -34,6 +34,7 @@ function figure(name, value) {
   if (value === null || value === undefined) return "—";
   if (typeof value === "boolean") return value ? "yes" : "no";
   if (typeof value === "number") {
+    if (name.endsWith("_at") || name === "last_sent") return formatAgo(value, serverNow());
     if (name.endsWith("_bytes") || name.startsWith("bytes_")) return formatBytes(value);
     if (name.endsWith("_age_s")) return `${formatDuration(value)} ago`;
     if (name.endsWith("_ms")) return `${value.toLocaleString(undefined, { maximumFractionDigits: 1 })} ms`;
@@ -43,6 +44,17 @@ function figure(name, value) {
   if (typeof value === "object") {
     const entries = Object.entries(value);
     if (!entries.length) return "none";
+    // {"email": {"ok": false, "failures": 2, ...}, ...} (notification channels): a line
+    // each, with the figures that say something (not zero, null or false).
+    if (entries.some(([, v]) => v !== null && typeof v === "object")) {
+      return entries
+        .map(([k, v]) => {
+          if (v === null || typeof v !== "object") return `${k} ${figure(k, v)}`;
+          const said = Object.entries(v).filter(([, x]) => x !== null && x !== 0 && x !== false && x !== "");
+          return `${k}: ${said.map(([kk, x]) => `${humanize(kk).toLowerCase()} ${figure(kk, x)}`).join(", ") || "—"}`;
+        })
+        .join("\n");
+    }
     // {"ws": 2, "sse": 1} reads as "ws 2 · sse 1"
     return entries.map(([k, v]) => `${k} ${typeof v === "object" ? JSON.stringify(v) : figure(k, v)}`).join(" · ");
   }

@@ -25,6 +25,7 @@ from roost.devices import Devices, DeviceSettings, Driver
 from roost.devices.driver import Absent, register_driver
 from roost.live import LiveHub
 from roost.mqtt.adapters import Plugs
+from roost.rules.notifications import Notifications
 from roost.runtime.clock import Clock, SystemClock, resolve_timezone
 from roost.runtime.component import Component
 from roost.runtime.hub import Hub
@@ -224,6 +225,10 @@ class App:
                 buckets=self._history_buckets,
             )
         )
+
+        # Notification channels (the page, the log, apprise URLs; /api/channels): the alert
+        # engine's Notifier.
+        self.notifications = self.hub.add_component(Notifications(self.hub))
 
         self._stop_requested: asyncio.Event | None = None
         _apps.add(self)
@@ -485,6 +490,8 @@ class App:
             except BaseException:
                 await self.hub.stop()
                 raise
+            if settings.host not in ("0.0.0.0", "::", ""):
+                self.notifications.link = self.url + "/"
         else:
             log.info("no HTTP server (port None)")
         await self._watchdog.start()

@@ -155,7 +155,42 @@ def build_parser() -> argparse.ArgumentParser:
     _add_device_commands(sub)
     _add_service_commands(sub)
     _add_auth_commands(sub)
+    _add_notify_commands(sub)
     return parser
+
+
+# -- notification channels (issue 13) -------------------------------------------------
+
+
+def _add_notify_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    notify = sub.add_parser(
+        "notify",
+        help="try a notification channel URL",
+        description="Notification channels (docs/alerts.md). URLs are apprise's: mailto://, ntfy://, "
+        "tgram://, json://... (needs pip install 'roost[alerts]').",
+    )
+    actions = notify.add_subparsers(dest="notify_command", metavar="ACTION", required=True)
+    test = actions.add_parser(
+        "test",
+        help="send a test message to URL; exit 0 when it went through",
+        description="Send a test message to URL and say whether the service took it. Exit status 0: "
+        "sent; 1: the service refused, failed or did not answer; 2: URL unusable or apprise missing. "
+        "The URL's secrets are never printed.",
+    )
+    test.add_argument("url", metavar="URL", help="a channel URL; quote it for the shell")
+    test.add_argument(
+        "--timeout", type=float, default=60.0, metavar="SECONDS", help="give up after this long (default 60)"
+    )
+
+
+def _run_notify(args: argparse.Namespace) -> int:
+    from roost.rules.tool import SENT, notify_test
+
+    status, line = notify_test(args.url, args.timeout)
+    print(
+        line if status == SENT else f"roost notify: {line}", file=sys.stdout if status == SENT else sys.stderr
+    )
+    return status
 
 
 # -- running as a service, backups (issue 14) ------------------------------------------
@@ -548,6 +583,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run_service(args)
     if args.command == "backup":
         return _run_backup(args)
+    if args.command == "notify":
+        return _run_notify(args)
     if args.restart_on_memory_limit and args.memory_limit_mb is None:
         print("roost: --restart-on-memory-limit needs --memory-limit-mb", file=sys.stderr)
         return 2
