@@ -17,7 +17,7 @@ from roost.core.caller import Caller, Scope
 from roost.runtime.routes import Route
 from roost.testing import Harness
 from roost.web.server import WebServer, WebSettings
-from support import free_port
+from support import RoostProcess, free_port, http_call
 
 
 @pytest.fixture
@@ -283,3 +283,17 @@ async def test_each_channel_route_needs_admin(tmp_path: Path, method: str, path:
             await server.stop()
         assert channels_file(node).read_bytes() == before
         assert node.app.notifications.delivery.outboxes["hook"].failures == 0
+
+
+def test_roost_demo_keeps_its_channels_in_its_data_dir(tmp_path: Path) -> None:
+    node = RoostProcess(["demo"], tmp_path)
+    try:
+        node.wait_ready()
+        body = json.dumps({"url": "json://user:pw@127.0.0.1:9/x"}).encode()
+        status, reply, _ = http_call("PUT", node.url + "/api/channels/hook", body)
+        assert status == 200 and reply["url"] == "json://user:****@127.0.0.1:9/x"
+    finally:
+        node.stop()
+    assert json.loads((tmp_path / "data" / "channels.json").read_text())["channels"]["hook"]["url"].endswith(
+        ":pw@127.0.0.1:9/x"
+    )

@@ -15,7 +15,7 @@ import json
 import os
 import re
 import tempfile
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
@@ -281,8 +281,3 @@ def removable(channels: dict[str, Channel], name: str) -> Channel:
     if channel.builtin:
         raise Conflict(f"{name!r} is built in and cannot be deleted; disable it instead", channel=name)
     return channel
-
-
-def disabled(channel: Channel) -> Channel:
-    """Return `channel` switched off."""
-    return replace(channel, enabled=False)

@@ -42,6 +42,7 @@ class Notifications(Component):
 
     def __init__(self, hub: Hub, settings: DeliverySettings | None = None) -> None:
         self.hub = hub
+        # `roost run --data-dir` may move the data directory after construction: the path is taken at start.
         self.store = ChannelStore(hub.data_dir / CHANNELS_FILE)
         self.channels: dict[str, Channel] = builtins()
         self.delivery = Delivery(hub.clock, hub.tz, self._write_state, settings)
@@ -64,6 +65,7 @@ class Notifications(Component):
 
     async def start(self) -> None:
         """Read channels.json and start delivery. Loop only."""
+        self.store = ChannelStore(self.hub.data_dir / CHANNELS_FILE)
         try:
             self.channels = await asyncio.to_thread(self.store.load)
             self.load_error = None
