@@ -135,7 +135,7 @@ def secrets_of(url: str) -> list[str]:
         if value:
             found.update({value, unquote(value)})
     # Longest first: a secret that contains another is replaced whole.
-    return sorted((s for s in found if len(s) >= 3), key=len, reverse=True)
+    return sorted((s for s in found if len(s) >= 3), key=lambda s: (-len(s), s))
 
 
 def mask_url(url: str) -> str:
