@@ -188,7 +188,7 @@ export class ChannelsView {
 
   card(c) {
     const result = h("output", { class: "result", "aria-live": "polite", hidden: true });
-    const test = h("button", { type: "button", class: "button", dataset: { action: "test" }, "aria-label": `Send a test to ${c.name}` }, "Send test");
+    const test = h("button", { type: "button", class: "button", dataset: { action: "test" }, "aria-label": `Send test to ${c.name}` }, "Send test");
     test.addEventListener("click", () => this.test(c, test, result));
     const actions = [test];
     if (!c.builtin) {
