@@ -180,3 +180,20 @@ async def test_a_worker_thread_may_send(node: Harness) -> None:
     await asyncio.to_thread(node.app.notifications.send, notice("from a thread"), ["page"])
     await eventually(lambda: node.state.get("alerts/notices"))
     assert node.state["alerts/notices"][0]["title"] == "from a thread"
+
+
+async def test_ending_the_quiet_hours_early_sends_the_digest_at_once(
+    tmp_path: Path, web_sink: HttpSink
+) -> None:
+    app = make_app(tmp_path / "data", start="2026-12-01 23:00")
+    async with Harness(app, serve=False) as node:
+        notifications = app.notifications
+        url = f"json://127.0.0.1:{web_sink.port}/night"
+        await notifications.put("night", {"url": url, "quiet_hours": {"from": "22:00", "to": "07:00"}})
+        notifications.send(notice("one"), ["night"])
+        notifications.send(notice("two"), ["night"])
+        await node.advance(60)
+        assert web_sink.posts == [] and notifications.delivery.outboxes["night"].describe()["held"] == 2
+        await notifications.put("night", {"url": url, "quiet_hours": None})
+        await eventually(lambda: web_sink.json_posts("/night"))
+        assert "2 notices held" in web_sink.json_posts("/night")[0]["message"]

@@ -132,9 +132,7 @@ class Outbox:
                 batch = self.held + list(self.queue)
                 self.held, self.queue = [], deque()
                 span = quiet.to_json() if quiet is not None else None
-                message = messages.digest(
-                    batch, tz, f"{span['from']}-{span['to']}" if span else "since ended"
-                )
+                message = messages.digest(batch, tz, f"{span['from']}-{span['to']}" if span else "")
             else:
                 batch = [self.queue.popleft()]
                 message = messages.one(batch[0])

@@ -34,11 +34,12 @@ def one(notice: Notice) -> Message:
 
 
 def digest(notices: Sequence[Notice], tz: tzinfo, quiet: str) -> Message:
-    """Return one message listing `notices` (held during the quiet hours `quiet`), oldest first."""
+    """Return one message listing `notices`, oldest first, held in the quiet hours `quiet` ("22:00-07:00")."""
     if len(notices) == 1:
         return one(notices[0])
     ordered = sorted(notices, key=lambda n: n.at)
-    lines = [f"{len(ordered)} notices held during quiet hours ({quiet}):", ""]
+    span = f" ({quiet})" if quiet else ""
+    lines = [f"{len(ordered)} notices held during quiet hours{span}:", ""]
     for n in ordered:
         at = datetime.fromtimestamp(n.at, tz).strftime("%a %H:%M")
         lines.append(f"{at}  [{_EVENT_WORDS.get(n.event, n.event.upper())}] {n.title}")
