@@ -123,12 +123,13 @@ async def http_server() -> AsyncIterator[HttpSink]:
 
 
 def make_app(data_dir: Path, start: str = "2026-12-01 12:00", **kwargs: Any) -> App:
-    """Return a node on a fake clock (local time `start`, Berlin) with no history and no auth."""
+    """Return a node on a fake clock (local time `start`, Berlin) with no history and no auth (unless asked)."""
     from zoneinfo import ZoneInfo
 
     clock = fake_clock(start, ZoneInfo(TZ))
     kwargs.setdefault("auth", False)
-    return App("notify-test", data_dir=data_dir, clock=clock, timezone=TZ, history=False, **kwargs)
+    kwargs.setdefault("history", False)
+    return App("notify-test", data_dir=data_dir, clock=clock, timezone=TZ, **kwargs)
 
 
 def notice(

@@ -25,6 +25,8 @@ from roost.devices import Devices, DeviceSettings, Driver
 from roost.devices.driver import Absent, register_driver
 from roost.live import LiveHub
 from roost.mqtt.adapters import Plugs
+from roost.rules.engine import Alerts
+from roost.rules.model import Rule
 from roost.rules.notifications import Notifications
 from roost.runtime.clock import Clock, SystemClock, resolve_timezone
 from roost.runtime.component import Component
@@ -229,6 +231,16 @@ class App:
         # Notification channels (the page, the log, apprise URLs; /api/channels): the alert
         # engine's Notifier.
         self.notifications = self.hub.add_component(Notifications(self.hub))
+        # Alert rules over the state tree and health (/api/alerts, /api/rules); after the
+        # channels, so that it starts once delivery runs and stops before it.
+        self.alerts = self.hub.add_component(
+            Alerts(
+                self.hub,
+                self.notifications,
+                channel_names=lambda: self.notifications.channels,
+                link=lambda: self.notifications.link,
+            )
+        )
 
         self._stop_requested: asyncio.Event | None = None
         _apps.add(self)
@@ -289,6 +301,78 @@ class App:
         confirm_timeout_s. Settings edited in the page since win at start.
         """
         return self.devices.add(device_id, driver, **settings)
+
+    def alert(
+        self,
+        name: str,
+        path: str | None = None,
+        *,
+        above: float | None = None,
+        below: float | None = None,
+        equals: str | float | bool | None = None,
+        stale_s: float | None = None,
+        health: str | None = None,
+        for_s: float = 0.0,
+        clear_for_s: float = 0.0,
+        hysteresis: float = 0.0,
+        label: str = "",
+        severity: str = "warning",
+        channels: Sequence[str] = ("page",),
+        repeat_s: float = 0.0,
+        escalate_after: int = 0,
+        escalate_to: Sequence[str] = (),
+        every_s: float = 30.0,
+    ) -> Any:
+        """Declare an alert rule; with no condition given, decorate a check that runs every `every_s`.
+
+        `app.alert("boiler-hot", "boiler/flow_temperature", above=80, for_s=120, hysteresis=5)`;
+        `below=`, `equals=` (door open), `stale_s=` (no update for that long), or
+        `health="workers/NAME"` (or `consumers/...`, `components/...`, `"*"`) pick
+        the kind. As a decorator, the check returns something falsy when all is
+        well, and True or a text saying what is wrong otherwise; it runs as a
+        worker (in a thread: it may read history or block).
+        """
+        fields: dict[str, Any] = {
+            "label": label,
+            "for_s": float(for_s),
+            "clear_for_s": float(clear_for_s),
+            "severity": severity,
+            "channels": tuple(channels),
+            "repeat_s": float(repeat_s),
+            "escalate_after": escalate_after,
+            "escalate_to": tuple(escalate_to),
+        }
+        if above is not None or below is not None:
+            rule = Rule(
+                name, "threshold", path or "", above=above, below=below, hysteresis=hysteresis, **fields
+            )
+        elif equals is not None:
+            rule = Rule(name, "equals", path or "", equals=equals, **fields)
+        elif stale_s is not None:
+            rule = Rule(name, "stale", path or "", stale_s=float(stale_s), **{**fields, "for_s": 0.0})
+        elif health is not None:
+            rule = Rule(name, "health", health, **fields)
+        else:
+            if path is not None:
+                raise ValueError("a rule on a path needs above=, below=, equals= or stale_s=")
+            return self._alert_check(Rule(name, "program", every_s=float(every_s), **fields))
+        if rule.kind != "health" and not rule.path:
+            raise ValueError(f"rule {name!r} needs the path it watches")
+        return self.alerts.add(rule)
+
+    def _alert_check(self, rule: Rule) -> Callable[[F], F]:
+        def register(check: F) -> F:
+            added = self.alerts.add(
+                replace(rule, check=check, label=rule.label or _first_line(check.__doc__))
+            )
+
+            def run() -> None:
+                self.alerts.report(added.name, check())
+
+            self.schedule(run, Every(added.every_s, True), f"alert-{added.name}")
+            return check
+
+        return register
 
     def _history_values(self, path: str, start: float, end: float) -> list[float]:
         # The devices component reads today's energy counter from history after a restart.
@@ -594,6 +678,10 @@ class App:
                 allowed_origins=(*settings.allowed_origins, *opts.allowed_origins),
             )
             self.auth.trusted = parse_networks(self.auth.settings.trusted_proxies)
+
+
+def _first_line(text: str | None) -> str:
+    return text.strip().splitlines()[0] if text and text.strip() else ""
 
 
 def _no_broker(kind: str, spec: Any) -> Driver:

@@ -1,7 +1,9 @@
 """The demo home: a believable simulated house on embedded defaults only.
 
-Room temperatures follow a day/night cycle (read every minute), a boiler cycles
-its flow temperature, three plugs report power and energy every 10 s (a fridge
+Room temperatures follow a day/night cycle (read every minute; the outside
+sensor drops out for a few minutes once a day, which raises a stale alert), a
+boiler cycles its flow temperature (and overheats about once an hour, which
+fires an alert), three plugs report power and energy every 10 s (a fridge
 that is always on; a TV on an evening schedule with a standby killer that cuts
 it once it has sat in standby for a minute; a floor lamp from sunset - 30 min
 to 23:00), a solar inverter follows the real sun for the configured place, and
@@ -28,6 +30,7 @@ from roost.devices import SimulatedPlug
 # Somewhere in central Europe, so the sun and the seasons behave plausibly.
 LATITUDE, LONGITUDE = 51.2, 6.8
 SOLAR_PEAK_W = 4200.0
+OUTSIDE_SILENT_AT_S = 1800.0  # seconds after start (then daily) that the outside sensor drops out
 
 ROOMS = {
     # path: (label, mean °C, day/night swing)
@@ -84,23 +87,45 @@ def build_demo(name: str = "demo") -> App:
     app.meta("doorbell/last_ring", label="Doorbell last rang", kind="timestamp", record=False)
     app.meta("doorbell/rings_today", label="Rings today", kind="count")
 
+    started = app.hub.clock.time()
+
     @app.every(60)
     def rooms() -> None:
         now = time.time()
+        # Once a day (first half an hour after start) the outside sensor's radio drops out for 6 min.
+        up_s = app.hub.clock.time() - started
+        silent = OUTSIDE_SILENT_AT_S <= up_s % 86400 < OUTSIDE_SILENT_AT_S + 360
         for path, (_, mean, swing) in ROOMS.items():
-            app.state[path] = room_temperature(mean, swing, now, rng)
+            if not (silent and path == "outside/temperature"):
+                app.state[path] = room_temperature(mean, swing, now, rng)
 
-    boiler = {"temp": 45.0, "burner": False}
+    boiler = {"temp": 45.0, "burner": False, "cycles": 0}
 
     @app.every(10)
     def boiler_loop() -> None:
-        # A thermostat with hysteresis: the burner heats to 70 °C, then coasts down to 55 °C.
-        if boiler["burner"] and boiler["temp"] >= 70:
+        # A thermostat with hysteresis: the burner heats to 70 °C, then coasts down to 55 °C;
+        # every sixth cycle (about once an hour) it sticks and overheats to 86 °C.
+        limit = 86 if boiler["cycles"] % 6 == 1 else 70
+        if boiler["burner"] and boiler["temp"] >= limit:
             boiler["burner"] = False
+            boiler["cycles"] += 1
         elif not boiler["burner"] and boiler["temp"] <= 55:
             boiler["burner"] = True
         boiler["temp"] += 1.4 if boiler["burner"] else -0.35
         app.state["boiler"] = {"flow_temperature": round(boiler["temp"], 1), "burner": boiler["burner"]}
+
+    # Alerts: to the page and the log; add e-mail or ntfy channels in the page and tick them here.
+    app.alert(
+        "boiler-overheat",
+        "boiler/flow_temperature",
+        above=80,
+        for_s=120,
+        hysteresis=5,
+        label="Boiler flow too hot",
+        severity="critical",
+        channels=["page", "log"],
+    )
+    app.alert("outside-silent", "outside/temperature", stale_s=180, label="Outside sensor silent")
 
     solar = _DailyTotal()
 

@@ -32,20 +32,24 @@ class ChannelApi(Protocol):
     async def test(self, name: str) -> None: ...
 
 
-def _reply(value: Any, status: int = 200) -> web.Response:
+def reply(value: Any, status: int = 200) -> web.Response:
+    """Return `value` as a JSON response."""
     return web.Response(body=codec.dumps(value), status=status, content_type="application/json")
 
 
-async def _body(request: web.Request, *, empty_ok: bool = False) -> dict[str, Any]:
+async def read_body(
+    request: web.Request, *, empty_ok: bool = False, what: str = "a channel's settings"
+) -> dict[str, Any]:
+    """Return the JSON object in `request`'s body, at most MAX_BODY_BYTES; raise a clear error."""
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        raise PayloadTooLarge(f"a channel's settings are at most {MAX_BODY_BYTES} bytes")
+        raise PayloadTooLarge(f"{what} are at most {MAX_BODY_BYTES} bytes")
     try:
         async with asyncio.timeout(READ_TIMEOUT_S):
             raw = await request.content.read(MAX_BODY_BYTES + 1)
     except TimeoutError:
         raise BadRequest(f"request body not received within {READ_TIMEOUT_S:g} s") from None
     if len(raw) > MAX_BODY_BYTES:
-        raise PayloadTooLarge(f"a channel's settings are at most {MAX_BODY_BYTES} bytes")
+        raise PayloadTooLarge(f"{what} are at most {MAX_BODY_BYTES} bytes")
     if not raw.strip():
         if empty_ok:
             return {}
@@ -60,13 +64,13 @@ def routes(channels: ChannelApi) -> list[Route]:
     """Return the routes that serve `channels`."""
 
     async def list_channels(request: web.Request) -> web.Response:
-        return _reply({"channels": channels.describe_all()})
+        return reply({"channels": channels.describe_all()})
 
     async def get_channel(request: web.Request) -> web.Response:
-        return _reply(channels.describe(request.match_info["name"]))
+        return reply(channels.describe(request.match_info["name"]))
 
     async def put_channel(request: web.Request) -> web.Response:
-        return _reply(await channels.put(request.match_info["name"], await _body(request)))
+        return reply(await channels.put(request.match_info["name"], await read_body(request)))
 
     async def delete_channel(request: web.Request) -> web.Response:
         await channels.delete(request.match_info["name"])
@@ -75,11 +79,11 @@ def routes(channels: ChannelApi) -> list[Route]:
     async def test_channel(request: web.Request) -> web.Response:
         name = request.match_info["name"]
         channels.describe(name)  # 404 before reading a body meant for nothing
-        body = await _body(request, empty_ok=True)
+        body = await read_body(request, empty_ok=True)
         if body:
             raise InvalidArguments(f"a test takes no fields, not {sorted(body)[0]!r}", sorted(body)[0])
         await channels.test(name)
-        return _reply({"ok": True})
+        return reply({"ok": True})
 
     return [
         Route("GET", "/api/channels", list_channels, Scope.ADMIN, "channels.list"),
