@@ -27,8 +27,9 @@ class SimPlug:
     def __init__(self, broker: Broker, will: aiomqtt.Will, *, power_w: float = 0.0) -> None:
         self.broker = broker
         self.will = will
-        self.relay = False
+        self._relay = False
         self.load_w = power_w  # what the appliance draws while the relay is on
+        self.measured_w: float | None = None  # a draw the test set: every later report says it
         self.energy = 0.0
         self.mute = False
         self.commands: list[tuple[str, bytes, bool]] = []
@@ -36,8 +37,21 @@ class SimPlug:
         self._task: asyncio.Task[None] | None = None
 
     @property
+    def relay(self) -> bool:
+        """Whether the relay is closed."""
+        return self._relay
+
+    @relay.setter
+    def relay(self, on: bool) -> None:
+        if on != self._relay:
+            self.measured_w = None  # the appliance's draw changes with the relay
+        self._relay = on
+
+    @property
     def power_w(self) -> float:
-        """The draw now: the load while on, nothing while off."""
+        """The draw now: what the test set, else the load while on and nothing while off."""
+        if self.measured_w is not None:
+            return self.measured_w
         return self.load_w if self.relay else 0.0
 
     async def start(self) -> None:
@@ -142,10 +156,11 @@ class SimTasmota(SimPlug):
     async def report(self, power_w: float | None = None, energy: float | None = None) -> None:
         if energy is not None:
             self.energy = energy
-        power = self.power_w if power_w is None else power_w
+        if power_w is not None:
+            self.measured_w = power_w
         body = {
             "Time": "2026-12-01T12:00:00",
-            "ENERGY": {"Total": self.energy, "Power": power, "Voltage": 230},
+            "ENERGY": {"Total": self.energy, "Power": self.power_w, "Voltage": 230},
         }
         await self.publish(f"tele/{self.topic}/SENSOR", json.dumps(body))
 
@@ -164,12 +179,12 @@ class SimShelly(SimPlug):
         await self.publish(f"{self.prefix}/online", "true", retain=True)
         await self.report_relay()
 
-    def _status(self, power_w: float | None = None) -> dict[str, Any]:
+    def _status(self) -> dict[str, Any]:
         return {
             "id": 0,
             "source": "MQTT",
             "output": self.relay,
-            "apower": self.power_w if power_w is None else power_w,
+            "apower": self.power_w,
             "voltage": 231.2,
             "aenergy": {"total": self.energy * 1000, "by_minute": [0.0, 0.0, 0.0], "minute_ts": 1764590400},
             "temperature": {"tC": 31.4, "tF": 88.5},
@@ -195,7 +210,9 @@ class SimShelly(SimPlug):
     async def report(self, power_w: float | None = None, energy: float | None = None) -> None:
         if energy is not None:
             self.energy = energy
-        await self.publish(f"{self.prefix}/status/switch:0", json.dumps(self._status(power_w)))
+        if power_w is not None:
+            self.measured_w = power_w
+        await self.publish(f"{self.prefix}/status/switch:0", json.dumps(self._status()))
 
 
 class SimZigbee2Mqtt(SimPlug):
@@ -276,9 +293,11 @@ class SimZigbee2Mqtt(SimPlug):
     async def report(self, power_w: float | None = None, energy: float | None = None) -> None:
         if energy is not None:
             self.energy = energy
+        if power_w is not None:
+            self.measured_w = power_w
         body = {
             "state": "ON" if self.relay else "OFF",
-            "power": self.power_w if power_w is None else power_w,
+            "power": self.power_w,
             "energy": self.energy,
             "linkquality": 120,
         }
