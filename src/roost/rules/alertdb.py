@@ -75,9 +75,15 @@ class AlertStore:
         self.next_id = 1
 
     async def open(self) -> list[Alert]:
-        """Open (or create) the file; return the open alerts in it."""
-        self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="roost-alerts")
+        """Open (or create) the file; return the open alerts in it. May be called again after a failure."""
+        if self._pool is None:
+            self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="roost-alerts")
         return await asyncio.get_running_loop().run_in_executor(self._pool, self._open)
+
+    @property
+    def available(self) -> bool:
+        """Whether the file is open (writes may still fail, as on a disk gone read-only)."""
+        return self._conn is not None
 
     def _open(self) -> list[Alert]:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -95,7 +101,7 @@ class AlertStore:
         conn.execute("CREATE INDEX IF NOT EXISTS alerts_state ON alerts (state, id)")
         conn.execute(f"PRAGMA user_version = {SCHEMA}")
         self._conn = conn
-        self.next_id = (conn.execute("SELECT max(id) FROM alerts").fetchone()[0] or 0) + 1
+        self.next_id = max(self.next_id, (conn.execute("SELECT max(id) FROM alerts").fetchone()[0] or 0) + 1)
         marks = ",".join("?" * len(OPEN_STATES))
         rows = conn.execute(f"SELECT doc FROM alerts WHERE state IN ({marks}) ORDER BY id", OPEN_STATES)
         return [a for (doc,) in rows if (a := _from_doc(doc)) is not None]
@@ -120,6 +126,8 @@ class AlertStore:
         self._pool.submit(self._guarded, func, arg)
 
     def _guarded(self, func: Any, arg: Any) -> None:
+        if self._conn is None:
+            return  # not open: the engine writes every open alert once it opens
         try:
             func(arg)
             self.last_error = None

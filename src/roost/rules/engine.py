@@ -40,6 +40,7 @@ from roost.runtime.state import Change
 log = logging.getLogger(__name__)
 MAX_WAKE_S = 60.0  # the loop looks at the clock at least this often
 HEALTH_EVERY_S = 5.0  # how often health rules look at /healthz's view
+REOPEN_EVERY_S = 5.0  # how often an alerts.db that could not be opened is tried again
 STALE_POLL_S = 2.0  # how often a firing stale alert looks for a write that changed nothing
 RECENT = 50  # resolved alerts GET /api/alerts lists
 MAX_SNOOZE_S = 30 * 86400.0
@@ -99,6 +100,7 @@ class Alerts(Component):
         self._lock = asyncio.Lock()
         self._consumer: Consumer | None = None
         self._task: asyncio.Task[None] | None = None
+        self._reopen: asyncio.Task[None] | None = None
         self._wake: asyncio.Event | None = None
         self._planned = float("inf")
         self._dirty = False
@@ -151,9 +153,10 @@ class Alerts(Component):
             stored = await self.store.open()
             self.recent.extend(reversed(await self.store.recent(RECENT)))
         except Exception as exc:  # a broken file must not stop the node
-            log.error("alerts.db cannot be used (%s): alerts are kept in memory only", exc)
+            log.error("alerts.db cannot be used (%s): alerts are kept in memory until it can", exc)
             self.store.last_error = str(exc)
             stored = []
+            self._reopen = asyncio.create_task(self._reopen_store(), name="roost-alerts-reopen")
         now = self.hub.clock.time()
         self.started_at = now
         self.running = True
@@ -173,13 +176,28 @@ class Alerts(Component):
         self._publish(force=True)
         self._task = asyncio.create_task(self._loop(), name="roost-alerts")
 
+    async def _reopen_store(self) -> None:
+        """Try alerts.db again now and then (a data directory made writable); then write what it missed."""
+        while not self.store.available:
+            await asyncio.sleep(REOPEN_EVERY_S)
+            try:
+                await self.store.open()
+            except Exception as exc:
+                self.store.last_error = str(exc)
+                continue
+            self.store.last_error = None
+            for alert in [*self.recent, *self.open.values()]:
+                self.store.save(alert)
+            log.info("alerts.db is open again: the alerts kept in memory are written")
+
     async def stop(self) -> None:
         """Stop evaluating; what alerts.db still has to write is written."""
         self.running = False
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        for task in (self._task, self._reopen):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        self._task = self._reopen = None
         if self._consumer is not None:
             self._consumer.close()
             self._consumer = None
