@@ -336,7 +336,8 @@ class RuleEditor {
       const named = error instanceof ApiError ? error.details.field || error.details.argument : null;
       const field = named ? this.fieldFor(named) : null;
       if (field) this.mark({ [named]: error.message });
-      this.say(field ? `${error.message} Nothing was saved.` : `Not saved: ${errorText(error)}`);
+      // The node's words stand at their field; the summary only points there.
+      this.say(field ? "Nothing was saved: see the marked field." : `Not saved: ${errorText(error)}`);
     } finally {
       this.saveButton.disabled = false;
     }
