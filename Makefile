@@ -8,7 +8,7 @@ PORT   ?= 8080
 DEMO_DATA_DIR ?= .demo-data
 LINT_DIRS := src tests bench
 
-.PHONY: demo test lint typecheck pytest bench bench-mqtt bench-live bench-consumer bench-devices bench-history bench-page setup system-deps clean page page-watch wheel
+.PHONY: demo test lint typecheck pytest bench bench-mqtt bench-live bench-consumer bench-devices bench-alerts bench-history bench-page setup system-deps clean page page-watch wheel
 
 # The web page: our sources in frontend/, uPlot and esbuild from npm (frontend/package-lock.json),
 # built into package data. Node.js builds it; roost never needs Node.js to run.
@@ -88,6 +88,10 @@ bench-history: $(VENV)/.test
 ## Devices: 500 plugs with schedules, CPU per slot boundary and reading, memory, POST switch p99 (~10 s; DEVICES_ARGS="--devices 1000")
 bench-devices: $(VENV)/.test
 	$(BIN)/python bench/devices.py $(DEVICES_ARGS)
+
+## Alerts: 1,000 threshold rules over 1,000 changes/s, CPU and for-elapsed-to-notice delay (~90 s; ALERTS_ARGS="--rounds 5")
+bench-alerts: $(VENV)/.test
+	$(BIN)/python bench/alerts.py $(ALERTS_ARGS)
 
 ## The page in headless Chromium: first live value, bytes transferred, year chart (PAGE_ARGS="--runs 9")
 bench-page: $(VENV)/.test $(PAGE)

@@ -4,7 +4,11 @@ Starts `roost demo` several times, measures the time from process start to the
 first `GET /healthz` answer, then lets it idle and reads its resident memory
 (VmRSS, and the high-water mark VmHWM) from /proc. Prints medians.
 
-    python bench/footprint.py [--runs 5] [--idle 15]
+With `--mqtt` the demo runs with everything on: a Mosquitto of this run's own
+on a free port, the bridge publishing its state with Home Assistant discovery,
+the device adapters listening, alerts and notifications as always.
+
+    python bench/footprint.py [--runs 5] [--idle 15] [--mqtt]
 """
 
 from __future__ import annotations
@@ -32,8 +36,9 @@ def status_kb(pid: int, field: str) -> int:
     return int(re.search(rf"{field}:\s+(\d+) kB", text)[1])  # type: ignore[index]
 
 
-def one_run(idle_s: float) -> tuple[float, float, float]:
+def one_run(idle_s: float, mqtt: str | None) -> tuple[float, float, float]:
     port = free_port()
+    extra = ["--mqtt", mqtt] if mqtt else []
     with tempfile.TemporaryDirectory() as tmp:
         started = time.monotonic()
         proc = subprocess.Popen(
@@ -48,6 +53,7 @@ def one_run(idle_s: float) -> tuple[float, float, float]:
                 str(port),
                 "--data-dir",
                 tmp,
+                *extra,
             ],
         )
         try:
@@ -72,19 +78,35 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--idle", type=float, default=15.0, help="seconds to idle before reading memory")
+    parser.add_argument("--mqtt", action="store_true", help="with a local Mosquitto and the bridge on")
     args = parser.parse_args()
+    broker = None
+    if args.mqtt:
+        from mqtt import Broker  # bench/mqtt.py's
+
+        broker = Broker(Path(tempfile.mkdtemp(prefix="roost-bench-mosquitto-")))
+        broker.start()
+    try:
+        runs = measure(args, None if broker is None else f"mqtt://127.0.0.1:{broker.port}")
+    finally:
+        if broker is not None:
+            broker.kill()
+    first, rss, hwm = (statistics.median(x) for x in zip(*runs, strict=True))
+    print(
+        f"\nmedian{' (MQTT bridge on)' if args.mqtt else ''}: first response {first * 1000:.0f} ms"
+        f" (target < 1000)   idle RSS {rss:.1f} MB (target < 50)   peak RSS {hwm:.1f} MB"
+    )
+
+
+def measure(args: argparse.Namespace, mqtt: str | None) -> list[tuple[float, float, float]]:
     runs = []
     for i in range(args.runs):
-        first, rss, hwm = one_run(args.idle)
+        first, rss, hwm = one_run(args.idle, mqtt)
         runs.append((first, rss, hwm))
         print(
             f"run {i + 1}: first response {first * 1000:6.0f} ms   idle RSS {rss:5.1f} MB   peak {hwm:5.1f} MB"
         )
-    first, rss, hwm = (statistics.median(x) for x in zip(*runs, strict=True))
-    print(
-        f"\nmedian: first response {first * 1000:.0f} ms (target < 1000)   idle RSS {rss:.1f} MB (target < 50)"
-        f"   peak RSS {hwm:.1f} MB"
-    )
+    return runs
 
 
 if __name__ == "__main__":
