@@ -14,6 +14,7 @@ the device adapters listening, alerts and notifications as always.
 from __future__ import annotations
 
 import argparse
+import compileall
 import re
 import socket
 import statistics
@@ -80,6 +81,11 @@ def main() -> None:
     parser.add_argument("--idle", type=float, default=15.0, help="seconds to idle before reading memory")
     parser.add_argument("--mqtt", action="store_true", help="with a local Mosquitto and the bridge on")
     args = parser.parse_args()
+    # A node starts from cached bytecode (pip compiles it at install time); with
+    # PYTHONDONTWRITEBYTECODE set, every run would compile roost's sources anew.
+    import roost
+
+    compileall.compile_dir(Path(roost.__file__).parent, quiet=1)
     broker = None
     if args.mqtt:
         from mqtt import Broker  # bench/mqtt.py's
