@@ -12,7 +12,7 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from roost.core.caller import Caller, Scope
-from roost.rules.channel_routes import read_body, reply
+from roost.rules.channel_routes import error_docs, json_doc, read_body, reply
 from roost.runtime.routes import Route, caller_of
 
 
@@ -74,17 +74,6 @@ def routes(alerts: AlertApi) -> list[Route]:
         Route("PUT", "/api/rules/{name}", put_rule, Scope.ADMIN, "rules.put"),
         Route("DELETE", "/api/rules/{name}", delete_rule, Scope.ADMIN, "rules.delete"),
     ]
-
-
-def _json(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {
-        "description": description,
-        "content": {"application/json": {"schema": schema or {"type": "object"}}},
-    }
-
-
-def _errors(*statuses: int) -> dict[str, Any]:
-    return {str(s): _json("error", {"$ref": "#/components/schemas/Error"}) for s in statuses}
 
 
 _NUM_OR_NULL = {"type": ["number", "null"]}
@@ -152,7 +141,7 @@ def openapi_paths() -> dict[str, Any]:
             "get": {
                 "summary": "Open alerts (firing, acknowledged, pending) and the recently resolved",
                 "responses": {
-                    "200": _json(
+                    "200": json_doc(
                         "the alerts",
                         {
                             "type": "object",
@@ -162,7 +151,7 @@ def openapi_paths() -> dict[str, Any]:
                             },
                         },
                     ),
-                    **_errors(403),
+                    **error_docs(403),
                 },
             }
         },
@@ -170,14 +159,14 @@ def openapi_paths() -> dict[str, Any]:
             "get": {
                 "summary": "One alert, open or recent",
                 "parameters": [_ID],
-                "responses": {"200": _json("the alert", _ALERT), **_errors(403, 404)},
+                "responses": {"200": json_doc("the alert", _ALERT), **error_docs(403, 404)},
             }
         },
         "/api/alerts/{id}/ack": {
             "post": {
                 "summary": "Acknowledge a firing alert: its reminders and escalation stop (control)",
                 "parameters": [_ID],
-                "responses": {"200": _json("the alert", _ALERT), **_errors(403, 404, 409, 413)},
+                "responses": {"200": json_doc("the alert", _ALERT), **error_docs(403, 404, 409, 413)},
             }
         },
         "/api/alerts/{id}/snooze": {
@@ -195,18 +184,21 @@ def openapi_paths() -> dict[str, Any]:
                         }
                     },
                 },
-                "responses": {"200": _json("the alert", _ALERT), **_errors(400, 403, 404, 409, 413, 422)},
+                "responses": {
+                    "200": json_doc("the alert", _ALERT),
+                    **error_docs(400, 403, 404, 409, 413, 422),
+                },
             }
         },
         "/api/rules": {
             "get": {
                 "summary": "Every alert rule, the program's and the page's",
                 "responses": {
-                    "200": _json(
+                    "200": json_doc(
                         "the rules",
                         {"type": "object", "properties": {"rules": {"type": "array", "items": _RULE}}},
                     ),
-                    **_errors(403),
+                    **error_docs(403),
                 },
             }
         },
@@ -214,18 +206,18 @@ def openapi_paths() -> dict[str, Any]:
             "get": {
                 "summary": "One alert rule",
                 "parameters": [_NAME],
-                "responses": {"200": _json("the rule", _RULE), **_errors(403, 404)},
+                "responses": {"200": json_doc("the rule", _RULE), **error_docs(403, 404)},
             },
             "put": {
                 "summary": "Create or replace a rule of the page (admin)",
                 "parameters": [_NAME],
                 "requestBody": {"required": True, "content": {"application/json": {"schema": _RULE}}},
-                "responses": {"200": _json("the rule", _RULE), **_errors(400, 403, 409, 413, 422, 503)},
+                "responses": {"200": json_doc("the rule", _RULE), **error_docs(400, 403, 409, 413, 422, 503)},
             },
             "delete": {
                 "summary": "Delete a rule of the page; its open alert resolves quietly (admin)",
                 "parameters": [_NAME],
-                "responses": {"204": {"description": "deleted"}, **_errors(403, 404, 409, 503)},
+                "responses": {"204": {"description": "deleted"}, **error_docs(403, 404, 409, 503)},
             },
         },
     }

@@ -94,15 +94,17 @@ def routes(channels: ChannelApi) -> list[Route]:
     ]
 
 
-def _json(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+def json_doc(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    """An OpenAPI response of JSON (an object unless `schema` says otherwise)."""
     return {
         "description": description,
         "content": {"application/json": {"schema": schema or {"type": "object"}}},
     }
 
 
-def _errors(*statuses: int) -> dict[str, Any]:
-    return {str(s): _json("error", {"$ref": "#/components/schemas/Error"}) for s in statuses}
+def error_docs(*statuses: int) -> dict[str, Any]:
+    """OpenAPI responses of the error object, one per status."""
+    return {str(s): json_doc("error", {"$ref": "#/components/schemas/Error"}) for s in statuses}
 
 
 _NAME = {
@@ -155,11 +157,11 @@ def openapi_paths() -> dict[str, Any]:
             "get": {
                 "summary": "Every notification channel, URLs masked (admin)",
                 "responses": {
-                    "200": _json(
+                    "200": json_doc(
                         "the channels",
                         {"type": "object", "properties": {"channels": {"type": "array", "items": _CHANNEL}}},
                     ),
-                    **_errors(403),
+                    **error_docs(403),
                 },
             }
         },
@@ -167,18 +169,21 @@ def openapi_paths() -> dict[str, Any]:
             "get": {
                 "summary": "One channel, its URL masked (admin)",
                 "parameters": [_NAME],
-                "responses": {"200": _json("the channel", _CHANNEL), **_errors(403, 404)},
+                "responses": {"200": json_doc("the channel", _CHANNEL), **error_docs(403, 404)},
             },
             "put": {
                 "summary": "Create or replace a channel (admin)",
                 "parameters": [_NAME],
                 "requestBody": {"required": True, "content": {"application/json": {"schema": _PUT}}},
-                "responses": {"200": _json("the channel", _CHANNEL), **_errors(400, 403, 413, 422, 503)},
+                "responses": {
+                    "200": json_doc("the channel", _CHANNEL),
+                    **error_docs(400, 403, 413, 422, 503),
+                },
             },
             "delete": {
                 "summary": "Delete a channel; the built-in page and log cannot be (admin)",
                 "parameters": [_NAME],
-                "responses": {"204": {"description": "deleted"}, **_errors(403, 404, 409, 503)},
+                "responses": {"204": {"description": "deleted"}, **error_docs(403, 404, 409, 503)},
             },
         },
         "/api/channels/{name}/test": {
@@ -186,10 +191,10 @@ def openapi_paths() -> dict[str, Any]:
                 "summary": "Send a test message on the channel now (admin)",
                 "parameters": [_NAME],
                 "responses": {
-                    "200": _json(
+                    "200": json_doc(
                         "the channel took it", {"type": "object", "properties": {"ok": {"const": True}}}
                     ),
-                    **_errors(403, 404, 422, 502),
+                    **error_docs(403, 404, 422, 502),
                 },
             }
         },

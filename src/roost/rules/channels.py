@@ -193,6 +193,31 @@ def builtins() -> dict[str, Channel]:
     return {name: Channel(name) for name in BUILTIN}
 
 
+def read_settings(path: Path, key: str, schema: int) -> dict[str, Any]:
+    """Return the `key` object of a roost settings file (`{"schema": N, key: {...}}`), {} when
+    there is no file; raise SettingsUnreadable for one that cannot be used (it is left as it is)."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise SettingsUnreadable(f"{path} cannot be read: {exc.strerror or exc}") from None
+    try:
+        doc = json.loads(raw)
+    except ValueError as exc:
+        raise SettingsUnreadable(f"{path} is not JSON ({exc}); move it away to start afresh") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("schema"), int):
+        raise SettingsUnreadable(f"{path} is not a roost {key} file (no schema number)")
+    if doc["schema"] > schema:
+        raise SettingsUnreadable(
+            f"{path} was written by a newer roost (schema {doc['schema']}, this one reads {schema})"
+        )
+    entries = doc.get(key, {})
+    if not isinstance(entries, dict):
+        raise SettingsUnreadable(f"{path}: {key} must be an object")
+    return entries
+
+
 def write_private(path: Path, data: bytes) -> None:
     """Replace `path` with `data`, readable by its owner only, so a crash leaves the old or the new file."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -224,27 +249,7 @@ class ChannelStore:
     def load(self) -> dict[str, Channel]:
         """Return every channel, built-ins first; raise SettingsUnreadable."""
         channels = builtins()
-        try:
-            raw = self.path.read_bytes()
-        except FileNotFoundError:
-            return channels
-        except OSError as exc:
-            raise SettingsUnreadable(f"{self.path} cannot be read: {exc.strerror or exc}") from None
-        try:
-            doc = json.loads(raw)
-        except ValueError as exc:
-            raise SettingsUnreadable(
-                f"{self.path} is not JSON ({exc}); move it away to start afresh"
-            ) from None
-        if not isinstance(doc, dict) or not isinstance(doc.get("schema"), int):
-            raise SettingsUnreadable(f"{self.path} is not a roost channels file (no schema number)")
-        if doc["schema"] > SCHEMA:
-            raise SettingsUnreadable(
-                f"{self.path} was written by a newer roost (schema {doc['schema']}, this one reads {SCHEMA})"
-            )
-        entries = doc.get("channels", {})
-        if not isinstance(entries, dict):
-            raise SettingsUnreadable(f"{self.path}: channels must be an object")
+        entries = read_settings(self.path, "channels", SCHEMA)
         for name, entry in entries.items():
             try:
                 if not isinstance(entry, dict):

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from roost.core.errors import InvalidArguments
-from roost.rules.channels import SettingsUnreadable, write_private
+from roost.rules.channels import SettingsUnreadable, read_settings, write_private
 from roost.rules.model import Rule, parse_rule
 
 RULES_FILE = "rules.json"
@@ -26,27 +26,7 @@ class RuleStore:
 
     def load(self) -> dict[str, Rule]:
         """Return the page's rules; raise SettingsUnreadable."""
-        try:
-            raw = self.path.read_bytes()
-        except FileNotFoundError:
-            return {}
-        except OSError as exc:
-            raise SettingsUnreadable(f"{self.path} cannot be read: {exc.strerror or exc}") from None
-        try:
-            doc = json.loads(raw)
-        except ValueError as exc:
-            raise SettingsUnreadable(
-                f"{self.path} is not JSON ({exc}); move it away to start afresh"
-            ) from None
-        if not isinstance(doc, dict) or not isinstance(doc.get("schema"), int):
-            raise SettingsUnreadable(f"{self.path} is not a roost rules file (no schema number)")
-        if doc["schema"] > SCHEMA:
-            raise SettingsUnreadable(
-                f"{self.path} was written by a newer roost (schema {doc['schema']}, this one reads {SCHEMA})"
-            )
-        entries = doc.get("rules", {})
-        if not isinstance(entries, dict):
-            raise SettingsUnreadable(f"{self.path}: rules must be an object")
+        entries = read_settings(self.path, "rules", SCHEMA)
         rules: dict[str, Rule] = {}
         for name, entry in entries.items():
             try:
