@@ -12,6 +12,7 @@ from roost.core.weekgrid import Cell, is_on, killer_w
 from roost.core.weekplan import Calendar, Schedule, check_name, explain, next_change, parse_schedule, value_at
 from roost.devices.base import UnknownSchedule
 from roost.devices.readings import Readings
+from roost.runtime.clock import sleep_unless_woken
 
 log = logging.getLogger(__name__)
 MAX_WAKE_S = 60.0  # the schedule loop looks at the wall clock at least this often (NTP jumps)
@@ -37,13 +38,7 @@ class Scheduling(Readings):
             wake = self._next_wake(now)
             self._planned = wake
             self._wake.clear()
-            sleep = asyncio.ensure_future(self.hub.clock.sleep(max(wake - now, 0.0)))
-            poked = asyncio.ensure_future(self._wake.wait())
-            try:
-                await asyncio.wait((sleep, poked), return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                sleep.cancel()
-                poked.cancel()
+            await sleep_unless_woken(self.hub.clock, wake - now, self._wake)
 
     def _next_wake(self, now: float) -> float:
         wake = min((now // 900 + 1) * 900, now + MAX_WAKE_S)

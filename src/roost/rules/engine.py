@@ -31,6 +31,7 @@ from roost.rules.channels import SettingsUnreadable
 from roost.rules.model import Rule, bad, check_name, parse_rule, validate
 from roost.rules.notice import Event, Notice, Notifier
 from roost.rules.rulestore import RULES_FILE, RuleStore
+from roost.runtime.clock import sleep_unless_woken
 from roost.runtime.component import Component
 from roost.runtime.consumer import Consumer
 from roost.runtime.hub import Hub
@@ -381,13 +382,7 @@ class Alerts(Component):
                 wake = min(wake, self._next_health)
             self._planned = wake
             self._wake.clear()
-            sleep = asyncio.ensure_future(self.hub.clock.sleep(max(wake - now, 0.0)))
-            poked = asyncio.ensure_future(self._wake.wait())
-            try:
-                await asyncio.wait((sleep, poked), return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                sleep.cancel()
-                poked.cancel()
+            await sleep_unless_woken(self.hub.clock, wake - now, self._wake)
 
     def _tick(self, now: float) -> None:
         due = [n for n, t in self._deadline.items() if t <= now]

@@ -150,6 +150,17 @@ _BLIND_ROUNDS = 20
 _MAX_ROUNDS = 10_000
 
 
+async def sleep_unless_woken(clock: Clock, seconds: float, wake: asyncio.Event) -> None:
+    """Sleep `seconds` on `clock`, or less if `wake` is set meanwhile (a deadline moved closer)."""
+    sleep = asyncio.ensure_future(clock.sleep(max(seconds, 0.0)))
+    poked = asyncio.ensure_future(wake.wait())
+    try:
+        await asyncio.wait((sleep, poked), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        sleep.cancel()
+        poked.cancel()
+
+
 async def settle_loop(min_rounds: int = 1) -> None:
     """Run the event loop until nothing is ready to run: every task waits on a timer, thread or socket."""
     await _let_tasks_run(min_rounds)
