@@ -284,10 +284,12 @@ class MqttBridge(Component):
         from paho.mqtt.packettypes import PacketTypes
         from paho.mqtt.properties import Properties
 
+        from roost.mqtt.client import Client
+
         s = self.settings
         connect = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         connect.SessionExpiryInterval = s.session_expiry_s
-        client = aiomqtt.Client(
+        client = Client(
             s.host,
             s.port,
             username=s.username,
