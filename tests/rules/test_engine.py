@@ -14,7 +14,7 @@ from notify_support import make_app
 from roost import App
 from roost.core.caller import Caller
 from roost.rules import Notice
-from roost.testing import Harness
+from roost.testing import Harness, eventually
 
 
 class Recorder:
@@ -298,3 +298,29 @@ async def test_a_program_check_fires_with_its_own_words(tmp_path: Path) -> None:
         assert rec.events() == ["firing", "resolved"]
         rules = {r["name"]: r for r in h.app.alerts.describe_rules()}
         assert rules["pump-long"]["source"] == "program" and rules["pump-long"]["kind"] == "program"
+
+
+async def test_an_alerts_db_that_cannot_be_opened_is_tried_again_and_then_gets_the_alerts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    from roost.rules import engine
+
+    monkeypatch.setattr(engine, "REOPEN_EVERY_S", 0.05)  # real time: the store's retries are I/O
+    data = tmp_path / "data"
+    blocker = data / "alerts.db"
+    blocker.mkdir(parents=True)  # a directory where the file should be: SQLite cannot open it
+    app, rec = build(data, overheat)
+    async with Harness(app, serve=False) as h:
+        health = app.alerts.health()
+        assert health["ok"] is False and "store_error" in health
+        await put(h, "boiler/flow", 90.0, 121)
+        assert rec.events("boiler-hot") == ["firing"]  # kept in memory meanwhile
+        blocker.rmdir()
+        await eventually(lambda: app.alerts.store.available)
+        await eventually(lambda: app.alerts.health()["ok"] is True)
+        await h.advance(0)
+    with sqlite3.connect(data / "alerts.db") as conn:
+        rows = conn.execute("SELECT rule, state FROM alerts").fetchall()
+    assert rows == [("boiler-hot", "firing")]
