@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -119,3 +121,33 @@ def test_a_bad_import_writes_nothing(
     assert main(["config", "import", str(source), "--data-dir", str(tmp_path / "d")]) == 1
     assert fragment in capsys.readouterr().err
     assert not (tmp_path / "d" / "devices.json").exists()
+
+
+async def test_a_steady_stream_of_switches_is_written_about_once_a_delay_not_write_after_write(
+    home: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from roost.devices import persistence
+
+    monkeypatch.setattr(persistence, "SAVE_DELAY_S", 0.1)
+    devices = home.app.devices
+    await devices.flush()
+    writes = 0
+    write_files = devices._write_files
+
+    def counting(*args: object) -> None:
+        nonlocal writes
+        writes += 1
+        time.sleep(0.03)  # as long as 500 devices take: switches come in meanwhile
+        write_files(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(devices, "_write_files", counting)
+    loop = asyncio.get_running_loop()
+    began, on = loop.time(), True
+    while loop.time() - began < 0.6:  # real time: the delay between writes is the store's own
+        await devices.switch("lamp", on, hold=600)
+        on = not on
+        await asyncio.sleep(0.005)
+    await devices.flush()
+    assert 3 <= writes <= 10  # 0.6 s of switches in 0.1 s gatherings, and the flush
+    saved = json.loads((home.app.hub.data_dir / "devices.json").read_text())
+    assert saved["overrides"]["lamp"]["on"] is (not on)  # the last switch is on disk

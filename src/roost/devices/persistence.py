@@ -112,10 +112,14 @@ class Persistence(DeviceBase):
 
     async def _write(self) -> None:
         # A moment's wait gathers a burst of changes (a slot boundary switching 500 devices,
-        # a run of switches) into one write; the file is never more than this behind.
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._flush_now.wait(), SAVE_DELAY_S)
-        while self._dirty or self._pending_events or self._purge:
+        # a run of switches) into one write, and so does the wait between writes: a steady
+        # stream of switches costs a write a second, not one write after another (each turns
+        # every device into JSON). The file is never much more than this behind.
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._flush_now.wait(), SAVE_DELAY_S)
+            if not (self._dirty or self._pending_events or self._purge):
+                return
             self._dirty = False
             snapshot = self._snapshot()
             events, self._pending_events = self._pending_events, []
