@@ -12,7 +12,8 @@ import pytest
 
 from devices_support import Build
 from roost.cli import main
-from roost.devices.storage import SCHEMA, EventLog, SettingsUnreadable, load_document, write_atomically
+from roost.devices.storage import SCHEMA, EventLog, load_document
+from roost.runtime.settingsfile import SettingsUnreadable, write_atomically
 from roost.testing import Harness
 
 

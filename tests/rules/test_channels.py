@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from roost.rules.channels import Channel, ChannelStore, QuietHours, SettingsUnreadable
+from roost.rules.channels import Channel, ChannelStore, QuietHours
+from roost.runtime.settingsfile import SettingsUnreadable
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

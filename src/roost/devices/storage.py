@@ -11,16 +11,13 @@ at start.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from roost.core.errors import RoostError
+from roost.runtime.settingsfile import check_document, read_document, section, write_atomically
 
 log = logging.getLogger(__name__)
 SCHEMA = 1
@@ -28,65 +25,24 @@ SETTINGS_FILE = "devices.json"
 EVENTS_FILE = "device-events.jsonl"
 
 
-class SettingsUnreadable(RoostError):
-    """The settings file cannot be used (a newer schema, or not roost's)."""
-
-
 def empty_document() -> dict[str, Any]:
     """Return a document with nothing in it."""
     return {"schema": SCHEMA, "devices": {}, "schedules": {}, "overrides": {}}
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` so that a crash leaves either the old or the new content."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    # The rename itself must reach the disk too.
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-
-
 def load_document(path: Path) -> dict[str, Any]:
     """Return the settings document at `path` (empty if there is none); raise SettingsUnreadable."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return empty_document()
-    try:
-        doc = json.loads(raw)
-    except ValueError as exc:
-        raise SettingsUnreadable(f"{path} is not JSON ({exc}); move it away to start afresh") from None
-    return upgrade(doc, str(path))
+    doc = read_document(path, "device settings", SCHEMA)
+    return empty_document() if doc is None else upgrade(doc, str(path))
 
 
 def upgrade(doc: Any, where: str) -> dict[str, Any]:
     """Return `doc` at the current schema (older ones are migrated); raise SettingsUnreadable."""
-    if not isinstance(doc, dict) or not isinstance(doc.get("schema"), int):
-        raise SettingsUnreadable(f"{where} is not a roost device settings file (no schema number)")
-    if doc["schema"] > SCHEMA:
-        raise SettingsUnreadable(
-            f"{where} was written by a newer roost (schema {doc['schema']}, this one reads up to {SCHEMA})"
-        )
+    check_document(doc, where, "device settings", SCHEMA)
     # Migrations go here, one function per schema step, when the schema grows.
     out = empty_document()
     for key in ("devices", "schedules", "overrides"):
-        value = doc.get(key, {})
-        if not isinstance(value, dict):
-            raise SettingsUnreadable(f"{where}: {key} must be an object")
-        out[key] = value
+        out[key] = section(doc, key, where)
     deleted = doc.get("deleted_schedules", [])
     if deleted:
         # Schedules a program declares that the page deleted: they stay deleted.

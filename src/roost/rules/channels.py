@@ -10,11 +10,8 @@ hold secrets, so it is readable by its owner only.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
@@ -22,6 +19,7 @@ from typing import Any
 
 from roost.core.errors import Conflict, InvalidArguments, NotFound, RoostError
 from roost.rules.secrets import BadUrl, mask_url, split_url, unmask
+from roost.runtime.settingsfile import SettingsUnreadable, read_document, section, write_atomically
 
 SCHEMA = 1
 CHANNELS_FILE = "channels.json"
@@ -36,13 +34,6 @@ _NOT_CHANNELS = frozenset(
 _FIELDS = {"name", "url", "quiet_hours", "enabled"}
 # Fields a GET answers with that a PUT may send back unchanged (the page edits what it got).
 _READ_ONLY = {"builtin", "failures", "last_error", "last_sent", "queued", "held", "sent", "dropped"}
-
-
-class SettingsUnreadable(RoostError):
-    """channels.json cannot be used (not JSON, not roost's, or from a newer roost)."""
-
-    status = 503
-    code = "unavailable"
 
 
 class ChannelFailed(RoostError):
@@ -193,53 +184,6 @@ def builtins() -> dict[str, Channel]:
     return {name: Channel(name) for name in BUILTIN}
 
 
-def read_settings(path: Path, key: str, schema: int) -> dict[str, Any]:
-    """Return the `key` object of a roost settings file (`{"schema": N, key: {...}}`), {} when
-    there is no file; raise SettingsUnreadable for one that cannot be used (it is left as it is)."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return {}
-    except OSError as exc:
-        raise SettingsUnreadable(f"{path} cannot be read: {exc.strerror or exc}") from None
-    try:
-        doc = json.loads(raw)
-    except ValueError as exc:
-        raise SettingsUnreadable(f"{path} is not JSON ({exc}); move it away to start afresh") from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("schema"), int):
-        raise SettingsUnreadable(f"{path} is not a roost {key} file (no schema number)")
-    if doc["schema"] > schema:
-        raise SettingsUnreadable(
-            f"{path} was written by a newer roost (schema {doc['schema']}, this one reads {schema})"
-        )
-    entries = doc.get(key, {})
-    if not isinstance(entries, dict):
-        raise SettingsUnreadable(f"{path}: {key} must be an object")
-    return entries
-
-
-def write_private(path: Path, data: bytes) -> None:
-    """Replace `path` with `data`, readable by its owner only, so a crash leaves the old or the new file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # mkstemp creates the file 0600: the secrets are never readable by others, not even briefly.
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)  # the rename itself must reach the disk too
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-
-
 class ChannelStore:
     """channels.json in the data directory. Thread-safe as far as its callers serialize saves."""
 
@@ -249,7 +193,8 @@ class ChannelStore:
     def load(self) -> dict[str, Channel]:
         """Return every channel, built-ins first; raise SettingsUnreadable."""
         channels = builtins()
-        entries = read_settings(self.path, "channels", SCHEMA)
+        doc = read_document(self.path, "channels", SCHEMA)
+        entries = {} if doc is None else section(doc, "channels", str(self.path))
         for name, entry in entries.items():
             try:
                 if not isinstance(entry, dict):
@@ -268,7 +213,7 @@ class ChannelStore:
             if c != defaults.get(name)
         }
         doc = {"schema": SCHEMA, "channels": entries}
-        write_private(self.path, json.dumps(doc, indent=1, sort_keys=True).encode() + b"\n")
+        write_atomically(self.path, json.dumps(doc, indent=1, sort_keys=True).encode() + b"\n")
         # An older file made by hand may be looser: os.replace keeps the new file's 0600.
 
 

@@ -27,7 +27,6 @@ from roost.core.errors import Conflict, InvalidArguments, NotFound
 from roost.core.metrics import Metric
 from roost.rules import alert_routes
 from roost.rules.alertdb import ALERTS_FILE, Alert, AlertStore
-from roost.rules.channels import SettingsUnreadable
 from roost.rules.model import Rule, bad, check_name, parse_rule, validate
 from roost.rules.notice import Event, Notice, Notifier
 from roost.rules.rulestore import RULES_FILE, RuleStore
@@ -36,6 +35,7 @@ from roost.runtime.component import Component
 from roost.runtime.consumer import Consumer
 from roost.runtime.hub import Hub
 from roost.runtime.routes import Route
+from roost.runtime.settingsfile import SettingsUnreadable
 from roost.runtime.state import Change
 
 log = logging.getLogger(__name__)

@@ -18,7 +18,6 @@ from roost.rules.channels import (
     CHANNELS_FILE,
     Channel,
     ChannelStore,
-    SettingsUnreadable,
     builtins,
     lookup,
     parse_channel,
@@ -31,6 +30,7 @@ from roost.rules.transport import INSTALL_HINT, apprise_state
 from roost.runtime.component import Component
 from roost.runtime.hub import Hub
 from roost.runtime.routes import Route
+from roost.runtime.settingsfile import SettingsUnreadable
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ import json
 from pathlib import Path
 
 from roost.core.errors import InvalidArguments
-from roost.rules.channels import SettingsUnreadable, read_settings, write_private
 from roost.rules.model import Rule, parse_rule
+from roost.runtime.settingsfile import SettingsUnreadable, read_document, section, write_atomically
 
 RULES_FILE = "rules.json"
 SCHEMA = 1
@@ -26,7 +26,8 @@ class RuleStore:
 
     def load(self) -> dict[str, Rule]:
         """Return the page's rules; raise SettingsUnreadable."""
-        entries = read_settings(self.path, "rules", SCHEMA)
+        doc = read_document(self.path, "rules", SCHEMA)
+        entries = {} if doc is None else section(doc, "rules", str(self.path))
         rules: dict[str, Rule] = {}
         for name, entry in entries.items():
             try:
@@ -40,4 +41,4 @@ class RuleStore:
     def save(self, rules: dict[str, Rule]) -> None:
         """Write the page's rules."""
         doc = {"schema": SCHEMA, "rules": {n: r.saved() for n, r in sorted(rules.items())}}
-        write_private(self.path, json.dumps(doc, indent=1, sort_keys=True).encode() + b"\n")
+        write_atomically(self.path, json.dumps(doc, indent=1, sort_keys=True).encode() + b"\n")
