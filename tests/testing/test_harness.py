@@ -201,3 +201,16 @@ async def test_on_a_loop_without_a_visible_ready_queue_woken_tasks_still_get_the
     await clock.advance(1)
     assert steps == list(range(10))
     await task
+
+
+async def test_a_served_node_on_a_fake_clock_dates_its_replies_by_that_clock(tmp_path: Path) -> None:
+    from email.utils import parsedate_to_datetime
+
+    import aiohttp
+
+    async with Harness(berlin_app(tmp_path, "2026-07-01T09:30")) as h:
+        await h.advance(90)
+        async with aiohttp.ClientSession() as session, session.get(h.url + "/healthz") as r:
+            date = parsedate_to_datetime(r.headers["Date"])
+    # The page reads "now" from this header: it must be the node's now, not the machine's.
+    assert date.astimezone(BERLIN).isoformat() == "2026-07-01T09:31:30+02:00"

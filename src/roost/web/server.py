@@ -8,6 +8,7 @@ import logging
 import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from email.utils import formatdate
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from aiohttp.web_protocol import RequestHandler
 from aiohttp.web_request import BaseRequest
 
 from roost.core.version import __version__
+from roost.runtime.clock import SystemClock
 from roost.runtime.hub import Hub
 from roost.runtime.routes import Route
 from roost.web.access import Access, Identify, caller_on_open_node
@@ -81,6 +83,9 @@ class WebServer:
             middlewares.insert(0, cors[0])
         app = web.Application(client_max_size=self.settings.max_body_bytes, middlewares=middlewares)
         app.on_response_prepare.append(_name_server)
+        if not isinstance(self.hub.clock, SystemClock):
+            # The page takes "now" from the Date header: on a test's fake clock it must be that clock's.
+            app.on_response_prepare.append(self._date_from_clock)
         if cors is not None:
             app.on_response_prepare.append(cors[1])
         if self.settings.tls_cert:
@@ -213,6 +218,9 @@ class WebServer:
         if isinstance(response, web.Response) and _worth_compressing(request, response):
             await _gzip(response)
         return response
+
+    async def _date_from_clock(self, request: web.Request, response: web.StreamResponse) -> None:
+        response.headers["Date"] = formatdate(self.hub.clock.time(), usegmt=True)
 
 
 async def _name_server(request: web.Request, response: web.StreamResponse) -> None:

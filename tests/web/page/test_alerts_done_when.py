@@ -5,14 +5,12 @@ sends one alert, the banner, snooze, acknowledge, and the history; on a fake clo
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
-from notify_support import TZ, SmtpSink, make_app, smtp_server
+from notify_support import SmtpSink, make_app, smtp_server
 from roost.testing import Harness, eventually
 
 expect = pytest.importorskip("playwright.async_api").expect
@@ -22,8 +20,7 @@ WAIT_MS = 10_000
 
 @pytest.fixture
 async def node(tmp_path: Path) -> AsyncIterator[Harness]:
-    # The page reads "now" from the Date header, which is the real clock's: start the fake one there.
-    app = make_app(tmp_path / "data", start=datetime.now(ZoneInfo(TZ)).strftime("%Y-%m-%d %H:%M"))
+    app = make_app(tmp_path / "data")  # a fake clock, which the page learns from the Date header
     app.meta("boiler/flow", label="Boiler flow", unit="°C", kind="temperature")
     app.state["boiler/flow"] = 70.0
     async with Harness(app) as harness:
