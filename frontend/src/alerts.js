@@ -86,6 +86,11 @@ class AlertCard {
     // "12 min ago" says how long by itself; "today 10:24" needs the span beside it.
     if (a.since) facts.push(...fact("Since", when(a.since), now - a.since >= 3600 ? ` (${formatDuration(now - a.since)})` : ""));
     if (a.fired_at && a.state !== "pending") facts.push(...fact("Fired", when(a.fired_at)));
+    if (a.state === "pending" && a.fires_at) {
+      // A pending alert has sent nothing yet: say when it will, if the condition holds.
+      const left = a.fires_at > now ? formatUntil(a.fires_at, now) : "any moment";
+      facts.push(...fact("Fires", h("time", { title: formatFull(a.fires_at) }, `${left} if it holds`)));
+    }
     if (a.acked_at) facts.push(...fact("Acknowledged", a.acked_by ? `by ${a.acked_by}, ` : "", when(a.acked_at)));
     if (a.snoozed_until && a.snoozed_until > now) {
       const left = formatUntil(a.snoozed_until, now); // "in 14 min" or "today 14:30"

@@ -188,6 +188,8 @@ async def test_a_pending_alert_cannot_be_acknowledged_or_snoozed(node: Harness) 
     await node.advance(10)
     [alert] = (await call(node, "GET", "/api/alerts"))[1]["active"]
     assert alert["state"] == "pending"
+    assert alert["fires_at"] == alert["since"] + RULE["for_s"]  # when it fires if it holds
+    assert (await call(node, "GET", f"/api/alerts/{alert['id']}"))[1]["fires_at"] == alert["fires_at"]
     for action, body in (("ack", {}), ("snooze", {"minutes": 5})):
         status, reply = await call(node, "POST", f"/api/alerts/{alert['id']}/{action}", body)
         assert status == 409 and "pending" in reply["error"]["message"]

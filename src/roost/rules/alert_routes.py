@@ -21,6 +21,7 @@ class AlertApi(Protocol):
 
     def describe(self) -> dict[str, Any]: ...
     def find(self, alert_id: str) -> Any: ...
+    def describe_alert(self, alert_id: str) -> dict[str, Any]: ...
     def acknowledge(self, alert_id: str, caller: Caller) -> dict[str, Any]: ...
     def snooze(self, alert_id: str, body: Mapping[str, Any], caller: Caller) -> dict[str, Any]: ...
     def describe_rules(self) -> list[dict[str, Any]]: ...
@@ -36,7 +37,7 @@ def routes(alerts: AlertApi) -> list[Route]:
         return reply(alerts.describe())
 
     async def get_alert(request: web.Request) -> web.Response:
-        return reply(alerts.find(request.match_info["id"]).to_json())
+        return reply(alerts.describe_alert(request.match_info["id"]))
 
     async def ack(request: web.Request) -> web.Response:
         alert_id = request.match_info["id"]
@@ -98,6 +99,7 @@ _ALERT = {
         "last_sent": _NUM_OR_NULL,
         "escalated": {"type": "boolean"},
         "resolved_at": _NUM_OR_NULL,
+        "fires_at": {"type": "number", "description": "pending only: when it fires if it holds"},
     },
 }
 _RULE = {

@@ -551,7 +551,19 @@ class Alerts(Component):
         active = sorted(
             self.open.values(), key=lambda a: (states[a.state], order.get(a.severity, 3), -a.since)
         )
-        return {"active": [a.to_json() for a in active], "recent": [a.to_json() for a in self.recent]}
+        return {"active": [self.view(a) for a in active], "recent": [self.view(a) for a in self.recent]}
+
+    def view(self, alert: Alert) -> dict[str, Any]:
+        """Return the alert as the API shows it: a pending one also says when it fires if it holds."""
+        out = alert.to_json()
+        rule = self.rules.get(alert.rule)
+        if alert.state == "pending" and rule is not None:
+            out["fires_at"] = alert.since + rule.for_s
+        return out
+
+    def describe_alert(self, alert_id: str) -> dict[str, Any]:
+        """Return one alert, open or recent; raise NotFound."""
+        return self.view(self.find(alert_id))
 
     def find(self, alert_id: str) -> Alert:
         """Return the alert with id `alert_id` (open or recent); raise NotFound."""
@@ -578,7 +590,7 @@ class Alerts(Component):
             self._save(alert)
             self._publish()
             log.info("alert %s acknowledged by %s", alert.rule, caller.describe())
-        return alert.to_json()
+        return self.view(alert)
 
     def snooze(self, alert_id: str, body: Mapping[str, Any], caller: Caller) -> dict[str, Any]:
         """Hold a firing alert's reminders: `{"minutes": N}` or `{"until": epoch}` (`null` ends it)."""
@@ -607,7 +619,7 @@ class Alerts(Component):
         self._plan(rule, now)
         self._publish()
         log.info("alert %s snoozed until %s by %s", alert.rule, until, caller.describe())
-        return alert.to_json()
+        return self.view(alert)
 
     def describe_rules(self) -> list[dict[str, Any]]:
         """Return every rule: the program's first, then the page's, each by name."""
